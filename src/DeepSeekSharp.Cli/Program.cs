@@ -1,0 +1,16 @@
+using System.CommandLine;
+using DeepSeekSharp.Cli.Commands;
+
+namespace DeepSeekSharp.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    /// <summary>The `dss` command tree; each sub-command lives in Commands/ next to this file.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("dss: run, serve, train and cost DeepSeek-V3-architecture models on the CPU");
+        return root;
+    }
+}

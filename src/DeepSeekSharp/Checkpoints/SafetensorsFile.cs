@@ -1,0 +1,205 @@
+using System.IO.MemoryMappedFiles;
+using System.Text.Json;
+
+namespace DeepSeekSharp.Checkpoints;
+
+/// <summary>
+/// A memory-mapped safetensors file. The header is fully validated before any tensor is handed out;
+/// tensors are zero-copy views into the mapping and stay valid until the file is disposed.
+/// Layout: u64 little-endian header length N, N bytes of JSON, then the data area.
+/// </summary>
+public sealed unsafe class SafetensorsFile : IDisposable
+{
+    /// <summary>Headers above this are refused before reading them (the format's own reference limit is 100 MB).</summary>
+    public const long MaxHeaderBytes = 100L * 1024 * 1024;
+
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly byte* _base;
+    private readonly Dictionary<string, TensorInfo> _tensors;
+
+    public string Path { get; }
+    public long FileLength { get; }
+    public long DataStart { get; }
+    public IReadOnlyDictionary<string, TensorInfo> Tensors => _tensors;
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    private SafetensorsFile(string path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePtr,
+        long dataStart, Dictionary<string, TensorInfo> tensors, Dictionary<string, string> metadata)
+    {
+        Path = path;
+        FileLength = length;
+        _map = map;
+        _view = view;
+        _base = basePtr;
+        DataStart = dataStart;
+        _tensors = tensors;
+        Metadata = metadata;
+    }
+
+    public static SafetensorsFile Open(string path)
+    {
+        if (!File.Exists(path)) throw new DssException($"{path}: file not found");
+        long length = new FileInfo(path).Length;
+        if (length < 8) throw new CheckpointFormatException(path, null, $"file is {length} bytes, too short for the 8-byte header length");
+
+        // Read and validate the header with plain file I/O before mapping anything.
+        byte[] headerBytes;
+        long headerLen;
+        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            Span<byte> lenBytes = stackalloc byte[8];
+            fs.ReadExactly(lenBytes);
+            headerLen = (long)BitConverter.ToUInt64(lenBytes);
+            if (headerLen < 0 || headerLen > MaxHeaderBytes)
+                throw new CheckpointFormatException(path, null, $"header length {(ulong)headerLen} exceeds the limit of {MaxHeaderBytes} bytes");
+            if (8 + headerLen > length)
+                throw new CheckpointFormatException(path, null, $"header length {headerLen} runs past the end of the file ({length} bytes): the file is truncated or corrupt");
+            headerBytes = new byte[headerLen];
+            fs.ReadExactly(headerBytes);
+        }
+
+        long dataStart = 8 + headerLen;
+        long dataLength = length - dataStart;
+        var (tensors, metadata) = ParseHeader(path, headerBytes, dataStart, dataLength);
+
+        if (dataLength == 0)
+            return new SafetensorsFile(path, length, null, null, null, dataStart, tensors, metadata);
+
+        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        var view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+        byte* p = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+        p += view.PointerOffset;
+        return new SafetensorsFile(path, length, map, view, p, dataStart, tensors, metadata);
+    }
+
+    internal static (Dictionary<string, TensorInfo>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataStart, long dataLength)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(header);
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(path, null, $"header is not well-formed JSON: {e.Message}");
+        }
+
+        var tensors = new Dictionary<string, TensorInfo>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new CheckpointFormatException(path, null, "header JSON is not an object");
+            foreach (var prop in doc.RootElement.EnumerateObject())
+            {
+                if (prop.Name == "__metadata__")
+                {
+                    if (prop.Value.ValueKind != JsonValueKind.Object)
+                        throw new CheckpointFormatException(path, null, "__metadata__ is not an object of strings");
+                    foreach (var m in prop.Value.EnumerateObject())
+                    {
+                        if (m.Value.ValueKind != JsonValueKind.String)
+                            throw new CheckpointFormatException(path, null, $"__metadata__ value '{m.Name}' is not a string");
+                        metadata[m.Name] = m.Value.GetString()!;
+                    }
+                    continue;
+                }
+                tensors.Add(prop.Name, ParseEntry(path, prop.Name, prop.Value, dataStart, dataLength));
+            }
+        }
+
+        // No two tensors may share bytes.
+        var byOffset = tensors.Values.Where(t => t.ByteLength > 0).OrderBy(t => t.Offset).ToArray();
+        for (int i = 1; i < byOffset.Length; i++)
+        {
+            var prev = byOffset[i - 1];
+            var cur = byOffset[i];
+            if (cur.Offset < prev.Offset + prev.ByteLength)
+                throw new CheckpointFormatException(path, cur.Name,
+                    $"data_offsets [{cur.Offset - dataStart}, {cur.Offset - dataStart + cur.ByteLength}] overlap tensor '{prev.Name}' [{prev.Offset - dataStart}, {prev.Offset - dataStart + prev.ByteLength}]");
+        }
+        return (tensors, metadata);
+    }
+
+    private static TensorInfo ParseEntry(string path, string name, JsonElement e, long dataStart, long dataLength)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+            throw new CheckpointFormatException(path, name, "header entry is not an object");
+        if (!e.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
+            throw new CheckpointFormatException(path, name, "missing 'dtype'");
+        string dtypeName = dt.GetString()!;
+        if (!DTypes.TryParse(dtypeName, out var dtype))
+            throw new CheckpointFormatException(path, name, $"unknown dtype '{dtypeName}' (supported: F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, U8, BOOL)");
+        if (!e.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
+            throw new CheckpointFormatException(path, name, "missing 'shape'");
+        var shape = new long[sh.GetArrayLength()];
+        int i = 0;
+        foreach (var d in sh.EnumerateArray())
+        {
+            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long v) || v < 0)
+                throw new CheckpointFormatException(path, name, $"shape {sh.GetRawText()} has an invalid dimension");
+            shape[i++] = v;
+        }
+        if (!e.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
+            throw new CheckpointFormatException(path, name, "missing or malformed 'data_offsets' (expected [begin, end])");
+        long begin, end;
+        try
+        {
+            begin = off[0].GetInt64();
+            end = off[1].GetInt64();
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidOperationException)
+        {
+            throw new CheckpointFormatException(path, name, $"data_offsets {off.GetRawText()} are not integers");
+        }
+        if (begin < 0 || end < begin)
+            throw new CheckpointFormatException(path, name, $"data_offsets [{begin}, {end}] are invalid (begin must be >= 0 and <= end)");
+        if (end > dataLength)
+            throw new CheckpointFormatException(path, name, $"data_offsets [{begin}, {end}] lie outside the data area of {dataLength} bytes: the file is truncated or corrupt");
+
+        long elements = 1;
+        try
+        {
+            foreach (var d in shape) elements = checked(elements * d);
+            long expected = checked(elements * DTypes.SizeOf(dtype));
+            if (expected != end - begin)
+                throw new CheckpointFormatException(path, name,
+                    $"byte length {end - begin} does not match shape [{string.Join(", ", shape)}] x {dtypeName} ({expected} bytes)");
+        }
+        catch (OverflowException)
+        {
+            throw new CheckpointFormatException(path, name, $"shape [{string.Join(", ", shape)}] is too large");
+        }
+        return new TensorInfo(name, dtype, shape, dataStart + begin, end - begin);
+    }
+
+    public bool Contains(string name) => _tensors.ContainsKey(name);
+
+    public TensorInfo Info(string name) =>
+        _tensors.TryGetValue(name, out var t) ? t : throw new CheckpointFormatException(Path, name, "missing tensor");
+
+    /// <summary>Zero-copy view of a tensor's bytes.</summary>
+    public ReadOnlySpan<byte> GetBytes(TensorInfo t)
+    {
+        if (t.ByteLength == 0) return ReadOnlySpan<byte>.Empty;
+        if (t.ByteLength > int.MaxValue) throw new DssException($"{Path}: tensor '{t.Name}' is larger than 2 GiB; use GetPointer");
+        return new ReadOnlySpan<byte>(_base + t.Offset, (int)t.ByteLength);
+    }
+
+    public ReadOnlySpan<byte> GetBytes(string name) => GetBytes(Info(name));
+
+    /// <summary>Pointer into the mapping (valid while this file is open).</summary>
+    public byte* GetPointer(TensorInfo t) => _base + t.Offset;
+
+    public void Dispose()
+    {
+        if (_view is not null)
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+        }
+        _map?.Dispose();
+    }
+}
