@@ -1,0 +1,53 @@
+using DeepSeekSharp.Inference;
+using DeepSeekSharp.Numerics;
+
+namespace DeepSeekSharp.Modeling;
+
+/// <summary>A decoder layer (model.py's Block): x += attn(attn_norm(x)); x += ffn(ffn_norm(x)), ffn a dense MLP or MoE.</summary>
+public sealed class Block
+{
+    public int LayerId { get; }
+    public RmsNorm AttnNorm { get; }
+    public Mla Attn { get; }
+    public RmsNorm FfnNorm { get; }
+    public Mlp? Mlp { get; }
+    public Moe? Moe { get; }
+
+    public Block(ModelWeights w, int layer, Rope rope)
+    {
+        var c = w.Config;
+        LayerId = layer;
+        AttnNorm = RmsNorm.Load(w, HfNames.AttnNorm(layer), c.HiddenSize);
+        Attn = new Mla(w, layer, rope);
+        FfnNorm = RmsNorm.Load(w, HfNames.FfnNorm(layer), c.HiddenSize);
+        if (c.IsMoeLayer(layer)) Moe = new Moe(w, layer);
+        else Mlp = new Mlp(w, HfNames.DenseMlp(layer), c.HiddenSize, c.IntermediateSize);
+    }
+
+    /// <summary>x: (T, dim), updated in place.</summary>
+    public void Forward(float[] x, int T, int startPos, LayerCache cache, AttentionMode mode, ForwardCapture? capture = null)
+    {
+        var h = AttnNorm.Forward(x);
+        var a = Attn.Forward(h, T, startPos, cache, mode);
+        Ops.Axpy(1f, a, x);
+        FfnNorm.Forward(x, h);
+        float[] f;
+        if (Moe is not null)
+        {
+            int k = Moe.Gate.TopK;
+            int[]? idx = capture is null ? null : new int[T * k];
+            float[]? wts = capture is null ? null : new float[T * k];
+            f = Moe.Forward(h, T, idx, wts);
+            if (capture is not null)
+            {
+                capture.TopkIdx[LayerId] = idx!;
+                capture.TopkWeight[LayerId] = wts!;
+            }
+        }
+        else
+        {
+            f = Mlp!.Forward(h, T);
+        }
+        Ops.Axpy(1f, f, x);
+    }
+}
