@@ -86,3 +86,36 @@ public class GreedyDecodeFixtureTests
         Assert.Contains("context overflow", e.Message);
     }
 }
+
+public class BatchedForwardTests
+{
+    [Fact]
+    public void BatchedDecodeEqualsEachSequenceAlone()
+    {
+        using var m = Transformer.Load(Fixtures.Dir("v3-tiny"));
+        using var r = SafetensorsFile.Open(Path.Combine(Fixtures.Dir("v3-tiny"), "reference.safetensors"));
+        var prompts = new[] { r.ReadI32("p0.input_ids"), r.ReadI32("p1.input_ids"), r.ReadI32("p2.input_ids") };
+        var caches = prompts.Select(p => m.NewCache(p.Length + 8, CacheDType.F32)).ToArray();
+        // Prefill p0 and p1 together, p2 alone; then decode all three in one batch, two tokens for p1 (verify-style).
+        var pre = m.ForwardBatch(new[] { new BatchItem(caches[0], prompts[0]), new BatchItem(caches[1], prompts[1]) });
+        m.ForwardBatch(new[] { new BatchItem(caches[2], prompts[2]) });
+        var step = m.ForwardBatch(new[]
+        {
+            new BatchItem(caches[0], new[] { 5 }),
+            new BatchItem(caches[1], new[] { 6, 7 }, AllLogits: true),
+            new BatchItem(caches[2], new[] { 8 }),
+        });
+        var extra = new[] { new[] { 5 }, new[] { 6, 7 }, new[] { 8 } };
+        int V = m.Config.VocabSize;
+        for (int i = 0; i < 3; i++)
+        {
+            var alone = m.NewCache(prompts[i].Length + 8, CacheDType.F32);
+            var full = m.Forward(prompts[i].Concat(extra[i]).ToArray(), 0, alone);
+            if (i < 2)
+                ForwardFixtureTests.AssertClose(full.AsSpan((prompts[i].Length - 1) * V, V).ToArray(), pre[i], $"prefill {i}", 1e-5);
+            int n = extra[i].Length;
+            int from = i == 1 ? prompts[i].Length : prompts[i].Length + n - 1;
+            ForwardFixtureTests.AssertClose(full.AsSpan(from * V, (prompts[i].Length + n - from) * V).ToArray(), step[i], $"decode {i}", 1e-5);
+        }
+    }
+}

@@ -25,10 +25,14 @@ public sealed class Block
     }
 
     /// <summary>x: (T, dim), updated in place.</summary>
-    public void Forward(float[] x, int T, int startPos, LayerCache cache, AttentionMode mode, ForwardCapture? capture = null)
+    public void Forward(float[] x, int T, int startPos, LayerCache cache, AttentionMode mode, ForwardCapture? capture = null) =>
+        Forward(x, T, new[] { new SegmentSlice(0, T, startPos, cache) }, mode, capture);
+
+    /// <summary>x: (rows, dim) of one or several sequences (see <see cref="SegmentSlice"/>), updated in place.</summary>
+    public void Forward(float[] x, int T, ReadOnlySpan<SegmentSlice> segments, AttentionMode mode, ForwardCapture? capture = null)
     {
         var h = AttnNorm.Forward(x);
-        var a = Attn.Forward(h, T, startPos, cache, mode);
+        var a = Attn.Forward(h, T, segments, mode);
         Ops.Axpy(1f, a, x);
         FfnNorm.Forward(x, h);
         float[] f;

@@ -54,48 +54,60 @@ public sealed class Mla
     /// x: (T, dim) for positions [startPos, startPos + T). Writes those positions' c_kv and k_pe into the cache
     /// and attends causally over [0, startPos + T). Returns (T, dim).
     /// </summary>
-    public float[] Forward(ReadOnlySpan<float> x, int T, int startPos, LayerCache cache, AttentionMode mode = AttentionMode.Auto)
+    public float[] Forward(ReadOnlySpan<float> x, int T, int startPos, LayerCache cache, AttentionMode mode = AttentionMode.Auto) =>
+        Forward(x, T, new[] { new SegmentSlice(0, T, startPos, cache) }, mode);
+
+    /// <summary>
+    /// Several sequences at once: x (rows, dim) holds each segment's tokens at rows [Row, Row + T). Projections run
+    /// over all rows together (one pass over the weights); RoPE, the cache and attention per segment. Returns (rows, dim).
+    /// </summary>
+    public float[] Forward(ReadOnlySpan<float> x, int rows, ReadOnlySpan<SegmentSlice> segments, AttentionMode mode = AttentionMode.Auto)
     {
         int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr, C = _c.KvLoraRank;
 
-        float[] q; // (T, nh, qk)
+        float[] q; // (rows, nh, qk)
         if (WqA is not null)
         {
-            var qa = WqA.Forward(x, T); // (T, q_lora_rank)
+            var qa = WqA.Forward(x, rows); // (rows, q_lora_rank)
             QNorm!.Forward(qa, qa);
-            q = WqB!.Forward(qa, T);
+            q = WqB!.Forward(qa, rows);
         }
         else
         {
-            q = Wq!.Forward(x, T);
+            q = Wq!.Forward(x, rows);
         }
-        for (int t = 0; t < T; t++)
-            for (int h = 0; h < nh; h++)
-                _rope.Apply(q.AsSpan((t * nh + h) * qk + dn, dr), startPos + t);
+        var kv = WkvA.Forward(x, rows); // (rows, C + dr)
+        var o = new float[rows * nh * dv]; // (rows, nh, dv)
 
-        var kv = WkvA.Forward(x, T); // (T, C + dr)
-        for (int t = 0; t < T; t++)
+        foreach (var seg in segments)
         {
-            var row = kv.AsSpan(t * (C + dr), C + dr);
-            KvNorm.Forward(row[..C], row[..C]);
-            _rope.Apply(row.Slice(C, dr), startPos + t);
-            cache.Write(startPos + t, row[..C], row.Slice(C, dr));
+            for (int t = 0; t < seg.T; t++)
+            {
+                int r = seg.Row + t, pos = seg.StartPos + t;
+                for (int h = 0; h < nh; h++)
+                    _rope.Apply(q.AsSpan((r * nh + h) * qk + dn, dr), pos);
+                var row = kv.AsSpan(r * (C + dr), C + dr);
+                KvNorm.Forward(row[..C], row[..C]);
+                _rope.Apply(row.Slice(C, dr), pos);
+                seg.Cache.Write(pos, row[..C], row.Slice(C, dr));
+            }
+
+            int S = seg.StartPos + seg.T;
+            var kvAll = new float[S * C];  // (S, C)
+            var peAll = new float[S * dr]; // (S, dr)
+            seg.Cache.ReadKv(S, kvAll);
+            seg.Cache.ReadPe(S, peAll);
+
+            var m = mode == AttentionMode.Auto ? (seg.T <= 4 ? AttentionMode.Absorb : AttentionMode.Naive) : mode;
+            var qs = q.AsSpan(seg.Row * nh * qk, seg.T * nh * qk);
+            var os = o.AsSpan(seg.Row * nh * dv, seg.T * nh * dv);
+            if (m == AttentionMode.Naive) AttendNaive(qs, kvAll, peAll, os, seg.T, S, seg.StartPos);
+            else AttendAbsorbed(qs, kvAll, peAll, os, seg.T, S, seg.StartPos);
         }
-
-        int S = startPos + T;
-        var kvAll = new float[S * C];  // (S, C)
-        var peAll = new float[S * dr]; // (S, dr)
-        cache.ReadKv(S, kvAll);
-        cache.ReadPe(S, peAll);
-
-        if (mode == AttentionMode.Auto) mode = T <= 4 ? AttentionMode.Absorb : AttentionMode.Naive;
-        var o = new float[T * nh * dv]; // (T, nh, dv)
-        if (mode == AttentionMode.Naive) AttendNaive(q, kvAll, peAll, o, T, S, startPos);
-        else AttendAbsorbed(q, kvAll, peAll, o, T, S, startPos);
-        return Wo.Forward(o, T);
+        return Wo.Forward(o, rows);
     }
 
-    private void AttendNaive(float[] q, float[] kvAll, float[] peAll, float[] o, int T, int S, int startPos)
+    private void AttendNaive(ReadOnlySpan<float> q, float[] kvAll, float[] peAll, Span<float> o, int T, int S, int startPos)
     {
         int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr;
         var kvb = WkvB.Forward(kvAll, S); // (S, nh, dn + dv)
@@ -105,21 +117,21 @@ public sealed class Mla
             int len = startPos + t + 1; // causal: keys [0, len)
             for (int h = 0; h < nh; h++)
             {
-                var qh = q.AsSpan((t * nh + h) * qk, qk);
+                var qh = q.Slice((t * nh + h) * qk, qk);
                 for (int s = 0; s < len; s++)
                 {
                     var k = kvb.AsSpan((s * nh + h) * (dn + dv), dn);
                     scores[s] = (Ops.Dot(qh[..dn], k) + Ops.Dot(qh.Slice(dn, dr), peAll.AsSpan(s * dr, dr))) * _softmaxScale;
                 }
                 Ops.Softmax(scores.AsSpan(0, len));
-                var oh = o.AsSpan((t * nh + h) * dv, dv);
+                var oh = o.Slice((t * nh + h) * dv, dv);
                 for (int s = 0; s < len; s++)
                     Ops.Axpy(scores[s], kvb.AsSpan((s * nh + h) * (dn + dv) + dn, dv), oh);
             }
         }
     }
 
-    private void AttendAbsorbed(float[] q, float[] kvAll, float[] peAll, float[] o, int T, int S, int startPos)
+    private void AttendAbsorbed(ReadOnlySpan<float> q, float[] kvAll, float[] peAll, Span<float> o, int T, int S, int startPos)
     {
         int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr, C = _c.KvLoraRank;
         var w = WkvB.Weight; // rows h*(dn+dv) + [0, dn) map latent -> k_nope; + [dn, dn+dv) map latent -> v
@@ -133,7 +145,7 @@ public sealed class Mla
             for (int t = 0; t < T; t++)
             {
                 int len = startPos + t + 1;
-                var qh = q.AsSpan((t * nh + h) * qk, qk);
+                var qh = q.Slice((t * nh + h) * qk, qk);
                 // q_nope -> latent space: qLat[c] = sum_d q_nope[d] * W_UK[h, d, c]
                 Array.Clear(qLat);
                 for (int d = 0; d < dn; d++)
@@ -147,7 +159,7 @@ public sealed class Mla
                 Array.Clear(lat);
                 for (int s = 0; s < len; s++) Ops.Axpy(scores[s], kvAll.AsSpan(s * C, C), lat);
                 // latent -> v: o[d] = sum_c lat[c] * W_UV[h, d, c]
-                var oh = o.AsSpan((t * nh + h) * dv, dv);
+                var oh = o.Slice((t * nh + h) * dv, dv);
                 for (int d = 0; d < dv; d++)
                 {
                     w.ReadRow(baseRow + dn + d, wRow);
@@ -157,3 +169,6 @@ public sealed class Mla
         }
     }
 }
+
+/// <summary>One sequence's rows within a batched forward: rows [Row, Row + T) are positions [StartPos, StartPos + T) of Cache.</summary>
+public readonly record struct SegmentSlice(int Row, int T, int StartPos, LayerCache Cache);

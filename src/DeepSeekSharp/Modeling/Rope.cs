@@ -9,9 +9,11 @@ public sealed class Rope
 {
     private readonly float[] _invFreq; // (dim/2)
     private readonly float _attentionFactor;
-    private float[] _cos = Array.Empty<float>(); // (positions, dim/2)
-    private float[] _sin = Array.Empty<float>();
-    private int _positions;
+    private readonly object _grow = new();
+    private Table _table = new(Array.Empty<float>(), Array.Empty<float>(), 0);
+
+    /// <summary>cos/sin rows (positions, dim/2), replaced as a whole when grown so concurrent readers stay safe.</summary>
+    private sealed record Table(float[] Cos, float[] Sin, int Positions);
 
     public int Dim { get; }
     public int Half => Dim / 2;
@@ -54,7 +56,15 @@ public sealed class Rope
     /// <summary>Grows the cos/sin table so positions [0, n) are available.</summary>
     public void EnsurePositions(int n)
     {
-        if (n <= _positions) return;
+        if (n <= _table.Positions) return;
+        lock (_grow)
+        {
+            if (n > _table.Positions) _table = Build(n);
+        }
+    }
+
+    private Table Build(int n)
+    {
         int half = Half;
         var cos = new float[n * half];
         var sin = new float[n * half];
@@ -67,18 +77,18 @@ public sealed class Rope
                 sin[p * half + i] = MathF.Sin(angle) * _attentionFactor;
             }
         }
-        _cos = cos;
-        _sin = sin;
-        _positions = n;
+        return new Table(cos, sin, n);
     }
-
-    public ReadOnlySpan<float> Cos(int pos) => _cos.AsSpan(pos * Half, Half);
-    public ReadOnlySpan<float> Sin(int pos) => _sin.AsSpan(pos * Half, Half);
 
     /// <summary>Rotates x (length Dim) in place for position pos.</summary>
     public void Apply(Span<float> x, int pos)
     {
-        if (pos >= _positions) EnsurePositions(Math.Max(pos + 1, _positions * 2));
-        Numerics.Ops.RopeInterleaved(x, Cos(pos), Sin(pos));
+        var t = _table;
+        if (pos >= t.Positions)
+        {
+            EnsurePositions(Math.Max(pos + 1, t.Positions * 2));
+            t = _table;
+        }
+        Numerics.Ops.RopeInterleaved(x, t.Cos.AsSpan(pos * Half, Half), t.Sin.AsSpan(pos * Half, Half));
     }
 }

@@ -74,27 +74,79 @@ public sealed class Transformer : IDisposable
     public float[] Forward(ReadOnlySpan<int> tokens, int startPos, LatentCache cache, AttentionMode mode = AttentionMode.Auto,
         bool lastOnly = false, ForwardCapture? capture = null, float[]? finalNorm = null)
     {
-        int T = tokens.Length, dim = Config.HiddenSize;
-        if (T == 0) throw new DssException("no tokens to run");
         if (startPos != cache.Length) throw new DssException($"cache holds {cache.Length} tokens but the forward starts at position {startPos}");
-        if (startPos + T > cache.Capacity)
-            throw new DssException($"context overflow: {startPos + T} tokens exceed the context of {cache.Capacity}");
-        Rope.EnsurePositions(startPos + T);
+        var item = new BatchItem(cache, tokens.ToArray(), AllLogits: !lastOnly, FinalNorm: finalNorm);
+        return ForwardBatch(new[] { item }, mode, capture)[0];
+    }
 
-        var x = Embed.Forward(tokens); // (T, dim)
+    /// <summary>
+    /// One forward pass over several sequences (continuous batching, speculative verification): each item's tokens
+    /// continue its own cache; the projections and experts see all rows at once, attention runs per sequence.
+    /// Returns per item the logits of all its tokens (T, vocab) or of its last token (vocab).
+    /// </summary>
+    public float[][] ForwardBatch(IReadOnlyList<BatchItem> items, AttentionMode mode = AttentionMode.Auto, ForwardCapture? capture = null)
+    {
+        int dim = Config.HiddenSize, V = Config.VocabSize;
+        if (items.Count == 0) throw new DssException("no sequences to run");
+        if (capture is not null && items.Count != 1) throw new ArgumentException("capture needs a single sequence");
+        int rows = 0, maxEnd = 0;
+        var rowOf = new int[items.Count];
+        foreach (var (it, i) in items.Select((it, i) => (it, i)))
+        {
+            if (it.Tokens.Length == 0) throw new DssException("no tokens to run");
+            if (it.Cache.Length + it.Tokens.Length > it.Cache.Capacity)
+                throw new DssException($"context overflow: {it.Cache.Length + it.Tokens.Length} tokens exceed the context of {it.Cache.Capacity}");
+            if (it.Cache.Layers != Layers.Length) throw new ArgumentException("cache has the wrong number of layers");
+            rowOf[i] = rows;
+            rows += it.Tokens.Length;
+            maxEnd = Math.Max(maxEnd, it.Cache.Length + it.Tokens.Length);
+        }
+        Rope.EnsurePositions(maxEnd);
+
+        var tokens = new int[rows];
+        for (int i = 0; i < items.Count; i++) items[i].Tokens.CopyTo(tokens, rowOf[i]);
+        var x = Embed.Forward(tokens); // (rows, dim)
         capture?.Hidden.Add((float[])x.Clone());
+        var slices = new SegmentSlice[items.Count];
         for (int l = 0; l < Layers.Length; l++)
         {
-            Layers[l].Forward(x, T, startPos, cache.Layer(l), mode, capture);
+            for (int i = 0; i < items.Count; i++)
+                slices[i] = new SegmentSlice(rowOf[i], items[i].Tokens.Length, items[i].Cache.Length, items[i].Cache.Layer(l));
+            Layers[l].Forward(x, rows, slices, mode, capture);
             capture?.Hidden.Add((float[])x.Clone());
         }
-        cache.SetLength(startPos + T);
+        foreach (var it in items) it.Cache.SetLength(it.Cache.Length + it.Tokens.Length);
         Norm.Forward(x, x);
         if (capture is not null) capture.FinalNorm = (float[])x.Clone();
-        if (finalNorm is not null) x.AsSpan(0, T * dim).CopyTo(finalNorm);
-        if (lastOnly) return Head.Forward(x.AsSpan((T - 1) * dim, dim), 1);
-        return Head.Forward(x, T);
+
+        // Gather the rows whose logits are wanted and run the head once over them.
+        int outRows = 0;
+        foreach (var it in items) outRows += it.AllLogits ? it.Tokens.Length : 1;
+        var h = new float[outRows * dim]; // (outRows, dim)
+        int o = 0;
+        for (int i = 0; i < items.Count; i++)
+        {
+            var it = items[i];
+            int T = it.Tokens.Length;
+            if (it.FinalNorm is not null) x.AsSpan(rowOf[i] * dim, T * dim).CopyTo(it.FinalNorm);
+            int first = it.AllLogits ? 0 : T - 1;
+            x.AsSpan((rowOf[i] + first) * dim, (T - first) * dim).CopyTo(h.AsSpan(o * dim));
+            o += T - first;
+        }
+        var logits = Head.Forward(h, outRows); // (outRows, V)
+        var result = new float[items.Count][];
+        o = 0;
+        for (int i = 0; i < items.Count; i++)
+        {
+            int n = items[i].AllLogits ? items[i].Tokens.Length : 1;
+            result[i] = items.Count == 1 ? logits : logits.AsSpan(o * V, n * V).ToArray();
+            o += n;
+        }
+        return result;
     }
 
     public void Dispose() => Weights.Dispose();
 }
+
+/// <summary>One sequence of a batched forward: tokens continue the cache; FinalNorm (T, dim) optionally receives the normed hidden states.</summary>
+public sealed record BatchItem(LatentCache Cache, int[] Tokens, bool AllLogits = false, float[]? FinalNorm = null);
