@@ -105,6 +105,44 @@ public sealed class NumberFormatTests
         Assert.Equal(0xFFC00000u, BitConverter.SingleToUInt32Bits(float.NaN));
     }
 
+    /// <summary>The bit-level encoders against their exact (double arithmetic) twins, densely around every rounding boundary.</summary>
+    [Fact]
+    public void FastFp8EncodersMatchExactReference()
+    {
+        var probes = new List<uint>();
+        var rng = new Random(3);
+        for (int n = 0; n < 300_000; n++) probes.Add((uint)rng.NextInt64(0, 1L << 32));
+        foreach (var table in new[] { Fp8E4M3.DecodeTable.ToArray(), Fp8E5M2.DecodeTable.ToArray() })
+        {
+            var values = table.Where(float.IsFinite).Select(Math.Abs).Distinct().Order().ToList();
+            values.Add(2 * values[^1]); // beyond the largest finite value
+            for (int i = 0; i + 1 < values.Count; i++)
+            {
+                foreach (float v in new[] { values[i], (values[i] + values[i + 1]) / 2 })
+                {
+                    uint b = BitConverter.SingleToUInt32Bits(v);
+                    for (int d = -40; d <= 40; d++)
+                    {
+                        probes.Add((uint)(b + d));
+                        probes.Add((uint)(b + d) | 0x80000000u);
+                    }
+                }
+            }
+        }
+        probes.AddRange([0x7F800000u, 0xFF800000u, 0x7FC00000u, 0xFFC00000u, 0x7F800001u, 0x00000001u, 0x80000001u, 0x477FFFFFu, 0x47800000u]);
+        foreach (uint bits in probes)
+        {
+            float x = BitConverter.UInt32BitsToSingle(bits);
+            Assert.True(Fp8E4M3.FromSingleReference(x) == Fp8E4M3.FromSingle(x), $"e4m3 0x{bits:x8}: fast 0x{Fp8E4M3.FromSingle(x):x2}, exact 0x{Fp8E4M3.FromSingleReference(x):x2}");
+            Assert.True(Fp8E5M2.FromSingleReference(x) == Fp8E5M2.FromSingle(x), $"e5m2 0x{bits:x8}: fast 0x{Fp8E5M2.FromSingle(x):x2}, exact 0x{Fp8E5M2.FromSingleReference(x):x2}");
+        }
+        var span = new byte[3];
+        Fp8E4M3.FromSingle([1f, -448f, 500f], span);
+        Assert.Equal(new byte[] { 0x38, 0xFE, 0x7F }, span);
+        Fp8E5M2.FromSingle([1f, -57344f, 1e6f], span);
+        Assert.Equal(new byte[] { 0x3C, 0xFB, 0x7C }, span);
+    }
+
     [Fact]
     public void EveryFp8ValueEncodesToItsOwnByte()
     {
