@@ -68,8 +68,38 @@ public static class Fp8E4M3
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToSingle(byte b) => Table[b];
 
-    /// <summary>Round to nearest even, as PyTorch's cast: |x| above 464 (the midpoint past 448) and NaN/inf become NaN.</summary>
+    /// <summary>
+    /// Round to nearest even, as PyTorch's cast: |x| up to 464 (the midpoint past 448, which ties to the even 448)
+    /// becomes 448, anything larger and NaN/inf become NaN (0x7F with the input's sign). Bit-level, after c10's
+    /// <c>fp8e4m3fn_from_fp32_value</c>; <see cref="FromSingleReference(float)"/> is the plain twin it is tested against.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static byte FromSingle(float x)
+    {
+        uint f = BitConverter.SingleToUInt32Bits(x);
+        uint sign = (f >> 24) & 0x80u;
+        f &= 0x7FFFFFFFu;
+        uint r;
+        if (f > 0x43E80000u) r = 0x7F;                 // |x| > 464, inf, NaN
+        else if (f < 121u << 23)                        // |x| < 2^-6: subnormal codes 0..8
+            r = BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(f) + 16384f) - (141u << 23); // FP add rounds to a 2^-9 grid (RNE)
+        else
+        {
+            uint mantOdd = (f >> 20) & 1u;
+            r = (f + (unchecked((uint)(7 - 127)) << 23) + 0x7FFFFu + mantOdd) >> 20;
+        }
+        return (byte)(r | sign);
+    }
+
+    /// <summary>Encodes a span (same rounding as <see cref="FromSingle(float)"/>).</summary>
+    public static void FromSingle(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        if (dst.Length < src.Length) throw new ArgumentException("destination too short");
+        for (int i = 0; i < src.Length; i++) dst[i] = FromSingle(src[i]);
+    }
+
+    /// <summary>The same conversion on the exact value in double arithmetic (slow; the reference for <see cref="FromSingle(float)"/>).</summary>
+    internal static byte FromSingleReference(float x)
     {
         byte sign = (byte)(BitConverter.SingleToUInt32Bits(x) >> 31 << 7);
         if (float.IsNaN(x) || float.IsInfinity(x)) return (byte)(sign | 0x7F);
@@ -90,8 +120,31 @@ public static class Fp8E5M2
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToSingle(byte b) => Table[b];
 
-    /// <summary>Round to nearest even; overflow becomes infinity, NaN stays NaN.</summary>
+    /// <summary>
+    /// Round to nearest even, as PyTorch's cast: values from 61440 (the midpoint past 57344, which ties to even,
+    /// i.e. up) become infinity; NaN becomes 0x7F with the input's sign. Bit-level, after c10's
+    /// <c>fp8e5m2_from_fp32_value</c>; <see cref="FromSingleReference(float)"/> is the plain twin it is tested against.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static byte FromSingle(float x)
+    {
+        uint f = BitConverter.SingleToUInt32Bits(x);
+        uint sign = (f >> 24) & 0x80u;
+        f &= 0x7FFFFFFFu;
+        uint r;
+        if (f >= 143u << 23) r = f > 0x7F800000u ? 0x7Fu : 0x7Cu; // |x| >= 65536: inf (NaN stays NaN)
+        else if (f < 113u << 23)                                      // |x| < 2^-14: subnormal codes 0..4
+            r = BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(f) + 128f) - (134u << 23); // 2^-16 grid (RNE)
+        else
+        {
+            uint mantOdd = (f >> 21) & 1u;
+            r = (f + (unchecked((uint)(15 - 127)) << 23) + 0xFFFFFu + mantOdd) >> 21; // may carry into 0x7C: inf
+        }
+        return (byte)(r | sign);
+    }
+
+    /// <summary>The same conversion on the exact value in double arithmetic (slow; the reference for <see cref="FromSingle(float)"/>).</summary>
+    internal static byte FromSingleReference(float x)
     {
         byte sign = (byte)(BitConverter.SingleToUInt32Bits(x) >> 31 << 7);
         if (float.IsNaN(x)) return (byte)(sign | 0x7F);
@@ -99,5 +152,12 @@ public static class Fp8E5M2
         int code = MiniFloat.EncodeMagnitude(Math.Abs((double)x), 5, 2);
         if (code >= 0x7C) return (byte)(sign | 0x7C);
         return (byte)(sign | code);
+    }
+
+    /// <summary>Encodes a span (same rounding as <see cref="FromSingle(float)"/>).</summary>
+    public static void FromSingle(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        if (dst.Length < src.Length) throw new ArgumentException("destination too short");
+        for (int i = 0; i < src.Length; i++) dst[i] = FromSingle(src[i]);
     }
 }
