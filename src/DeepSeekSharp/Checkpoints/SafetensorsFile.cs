@@ -8,6 +8,9 @@ namespace DeepSeekSharp.Checkpoints;
 /// A memory-mapped safetensors file. The header is fully validated before any tensor is handed out;
 /// tensors are zero-copy views into the mapping and stay valid until the file is disposed.
 /// Layout: u64 little-endian header length N, N bytes of JSON, then the data area.
+/// Validation: every tensor's dtype, shape and data_offsets are checked, offsets must lie in the data area, byte
+/// length must equal shape x dtype size, and no two tensors may share bytes. Gaps between tensors and trailing bytes
+/// are tolerated (they cannot make a view unsafe); <see cref="SafetensorsWriter"/> never writes them.
 /// </summary>
 public sealed unsafe class SafetensorsFile : IDisposable
 {

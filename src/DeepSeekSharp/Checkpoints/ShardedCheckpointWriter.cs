@@ -27,7 +27,8 @@ public static class ShardedCheckpointWriter
     {
         if (maxShardBytes <= 0) throw new ArgumentOutOfRangeException(nameof(maxShardBytes), "must be positive");
         string target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
-        if (!overwrite && (Directory.Exists(target) || File.Exists(target)))
+        if (File.Exists(target)) throw new DssException($"{target}: is a file, not a model folder");
+        if (!overwrite && Directory.Exists(target))
             throw new DssException($"{target}: already exists (pass overwrite to replace it)");
         var shards = Plan(SafetensorsWriter.Order(tensors), maxShardBytes);
         var names = ShardNames(shards.Count);
@@ -112,7 +113,7 @@ public static class ShardedCheckpointWriter
 
     private static void Commit(string staging, string target)
     {
-        if (!Directory.Exists(target) && !File.Exists(target))
+        if (!Directory.Exists(target))
         {
             Directory.Move(staging, target);
             return;
