@@ -34,11 +34,13 @@ public sealed class MtpLayer
     }
 
     /// <summary>
-    /// nextTokens: (T) the tokens at i+1; hidden: (T, dim) the previous stage's normalised hidden states at i.
-    /// Positions [startPos, startPos + T) of this module's one-layer cache. Returns logits (T, vocab) and the
-    /// module's own normalised output (T, dim) for chaining a further depth.
+    /// nextTokens: (T) the tokens at i+1; hidden: (T, dim) the previous stage's hidden states at i (the main model's
+    /// after model.norm). Positions [startPos, startPos + T) of this module's one-layer cache. Returns logits
+    /// (T, vocab), or (1, vocab) of the last row when lastOnly, and the module's output hidden states (T, dim) before
+    /// shared_head.norm, which a further depth takes as its input (as vLLM chains them).
     /// </summary>
-    public (float[] Logits, float[] Hidden) Forward(ReadOnlySpan<int> nextTokens, ReadOnlySpan<float> hidden, int startPos, LayerCache cache, AttentionMode mode = AttentionMode.Auto)
+    public (float[] Logits, float[] Hidden) Forward(ReadOnlySpan<int> nextTokens, ReadOnlySpan<float> hidden, int startPos, LayerCache cache,
+        AttentionMode mode = AttentionMode.Auto, bool lastOnly = false)
     {
         int T = nextTokens.Length, dim = ENorm.Dim;
         var e = ENorm.Forward(Embed.Forward(nextTokens));
@@ -51,7 +53,8 @@ public sealed class MtpLayer
         }
         var x = EhProj.Forward(cat, T);
         Block.Forward(x, T, startPos, cache, mode);
-        var normed = HeadNorm.Forward(x);
-        return (Head.Forward(normed, T), normed);
+        var rows = lastOnly ? x.AsSpan((T - 1) * dim, dim) : x.AsSpan();
+        var normed = HeadNorm.Forward(rows);
+        return (Head.Forward(normed, lastOnly ? 1 : T), x);
     }
 }
