@@ -13,7 +13,7 @@ public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)
 /// </summary>
 public static class SvgChart
 {
-    private const int Width = 760, Height = 480, Left = 80, Right = 200, Top = 50, Bottom = 60;
+    private const int Width = 900, Height = 480, Left = 80, Right = 290, Top = 50, Bottom = 60;
     private static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -135,7 +135,7 @@ public static class SvgChart
     private static string F(double v) => v.ToString("0.##", Inv);
     private static string Esc(string s) => SecurityElement.Escape(s) ?? "";
     private static string Label(double v) =>
-        Math.Abs(v) >= 1e4 || (Math.Abs(v) < 1e-2 && v != 0) ? v.ToString("0.##E+0", Inv) : v.ToString("0.###", Inv);
+        Math.Abs(v) >= 1e7 || (Math.Abs(v) < 1e-2 && v != 0) ? v.ToString("0.##E+0", Inv) : v.ToString("0.###", Inv);
 
     /// <summary>Maps data values to pixels, with "nice" tick values (1-2-5 steps, or decades on a log axis).</summary>
     private sealed record Axis(double Lo, double Hi, bool Log, double PixLo, double PixHi, double[] Ticks)
