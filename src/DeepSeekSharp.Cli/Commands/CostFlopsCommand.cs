@@ -48,8 +48,9 @@ internal static class CostFlopsCommand
         foreach (var x in r.Rows)
             t.Add(x.Model, x.Kind, N(x.ExactGflop, "0.0"), N(x.AttentionGflop, "0.0"), N(x.PaperConventionGflop, "0.0"), N(x.PaperGflop, "0"), Pct(x.Residual));
         t.Notes.Add("Exact = 6 x activated parameters + causal attention 3 x layers x 2 x heads x (d_qk + d_v) x (seq + 1) / 2.");
-        t.Notes.Add("Paper convention = Exact for MoE; for dense models DeepSeek LLM's 72 n_layer d^2 + 6 n_layer d seq, which the paper's dense rows follow");
-        t.Notes.Add("(Qwen-72B's real shapes need 442 GFLOP: its MLP is 9 d^2 per layer, not the formula's 8 d^2). Residual = paper convention vs paper.");
+        t.Notes.Add("Paper convention = Exact for MoE; for dense models DeepSeek LLM's 72 n_layer d^2 + 6 n_layer d seq, which the paper's dense rows follow "
+            + "(Qwen-72B's real shapes need 442 GFLOP: its MLP is 9 d^2 per layer, not the formula's 8 d^2).");
+        t.Notes.Add("Residual = paper convention vs paper.");
         return t;
     }
 }
