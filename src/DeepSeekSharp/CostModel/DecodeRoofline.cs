@@ -12,7 +12,7 @@ public sealed record DecodeBound(string Model, string Hardware, string Weights, 
 
 /// <summary>
 /// Upper bound on single-stream decode speed. Each token reads every activated weight once (<see cref="ParamCounts.Active"/>
-/// minus nothing: the embedding row is negligible) at the weight type, plus the whole KV cache of the context at the cache
+/// the one embedding row it looks up is negligible) at the weight type, plus the whole KV cache of the context at the cache
 /// type; it computes 2 FLOPs per activated weight plus attention over the context (MLA in its absorbed form: scores over
 /// kv_lora_rank + rope and values over kv_lora_rank, per head). tokens/s &lt;= min(bandwidth / bytes, compute / FLOPs).
 /// DeepSeek-V3 at 4.5-bit weights (20.6 GB per token) on the paper's ~$10k DDR5 server (614 GB/s): about 29 tok/s bound,
