@@ -11,6 +11,17 @@ public sealed class GenerationStats
     public TimeSpan PrefillTime { get; internal set; }
     public TimeSpan DecodeTime { get; internal set; }
 
+    /// <summary>Forward passes of the main model during decode (one per token without speculation).</summary>
+    public int MainSteps { get; internal set; }
+    /// <summary>MTP drafts proposed and accepted (speculative decoding).</summary>
+    public int DraftedTokens { get; internal set; }
+    public int AcceptedDrafts { get; internal set; }
+
+    public double AcceptanceRate => DraftedTokens > 0 ? (double)AcceptedDrafts / DraftedTokens : 0;
+
+    /// <summary>Tokens produced per main-model decode step (the first token comes from the prefill).</summary>
+    public double TokensPerStep => MainSteps > 0 ? (GeneratedTokens - 1) / (double)MainSteps : 0;
+
     public double PrefillTokensPerSecond =>
         PrefillTime.TotalSeconds > 0 ? (PromptTokens - CachedPromptTokens) / PrefillTime.TotalSeconds : 0;
 

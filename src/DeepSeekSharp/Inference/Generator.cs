@@ -7,7 +7,9 @@ namespace DeepSeekSharp.Inference;
 /// <summary>
 /// A generation session over one sequence: owns the latent cache and the token history, prefills prompts (reusing a
 /// common prefix with the history), samples continuations as an async stream, and can be truncated or reset.
-/// Not thread-safe: use one per sequence; the <see cref="Transformer"/> is shared read-only.
+/// With <see cref="Speculative"/> on, the model's MTP module drafts the token after each chosen one and the main
+/// model verifies both in one pass (<see cref="MtpDrafter"/>). Not thread-safe: use one per sequence; the
+/// <see cref="Transformer"/> is shared read-only.
 /// </summary>
 public sealed class Generator
 {
@@ -23,7 +25,12 @@ public sealed class Generator
     public IReadOnlyList<int> Tokens => _tokens;
     public AttentionMode AttentionMode { get; set; } = AttentionMode.Auto;
 
-    public Generator(Transformer model, int? contextLength = null, CacheDType cacheDType = CacheDType.BF16)
+    /// <summary>The MTP drafter when speculative decoding is on, else null.</summary>
+    public MtpDrafter? Drafter { get; }
+    public bool Speculative => Drafter is not null;
+
+    /// <param name="speculative">MTP speculative decoding: null = on when the checkpoint has MTP layers.</param>
+    public Generator(Transformer model, int? contextLength = null, CacheDType cacheDType = CacheDType.BF16, bool? speculative = null)
     {
         Model = model;
         int max = model.Config.MaxPositionEmbeddings;
@@ -31,6 +38,9 @@ public sealed class Generator
         if (ctx <= 0) throw new DssException($"context length must be positive, got {ctx}");
         if (ctx > max) throw new DssException($"context length {ctx} exceeds the model's max_position_embeddings ({max})");
         Cache = model.NewCache(ctx, cacheDType);
+        if (speculative == true && model.Mtp.Length == 0)
+            throw new DssException("speculative decoding needs MTP layers (model.layers.{num_hidden_layers}.*), which this checkpoint lacks");
+        if (speculative ?? model.Mtp.Length > 0) Drafter = new MtpDrafter(model, ctx, cacheDType);
     }
 
     /// <summary>Forgets everything.</summary>
@@ -38,6 +48,7 @@ public sealed class Generator
     {
         _tokens.Clear();
         Cache.Reset();
+        Drafter?.Truncate(0);
         _lastLogits = null;
     }
 
@@ -49,16 +60,19 @@ public sealed class Generator
         if (length == _tokens.Count) return;
         _tokens.RemoveRange(length, _tokens.Count - length);
         Cache.Truncate(length);
+        Drafter?.Truncate(length);
         _lastLogits = null;
     }
 
     /// <summary>Runs tokens through the model after the current history; returns the logits (vocab) of the last one.</summary>
-    public float[] Append(ReadOnlySpan<int> tokens, CancellationToken ct = default)
+    public float[] Append(ReadOnlySpan<int> tokens, CancellationToken ct = default) => Append(tokens, allLogits: false, ct);
+
+    private float[] Append(ReadOnlySpan<int> tokens, bool allLogits, CancellationToken ct = default)
     {
         if (tokens.Length == 0) return LastLogits();
         if (_tokens.Count + tokens.Length > ContextLength)
             throw new DssException($"prompt too long: {_tokens.Count + tokens.Length} tokens exceed the context of {ContextLength}");
-        int V = Model.Config.VocabSize;
+        int V = Model.Config.VocabSize, dim = Model.Config.HiddenSize;
         foreach (var t in tokens)
             if ((uint)t >= (uint)V) throw new DssException($"token id {t} is outside the vocabulary (0..{V - 1})");
         float[]? logits = null;
@@ -66,10 +80,12 @@ public sealed class Generator
         {
             ct.ThrowIfCancellationRequested();
             var chunk = tokens.Slice(i, Math.Min(PrefillChunk, tokens.Length - i));
-            logits = Model.Forward(chunk, _tokens.Count, Cache, AttentionMode, lastOnly: true);
+            var hidden = Drafter is null ? null : new float[chunk.Length * dim]; // (T, dim) after model.norm
+            logits = Model.Forward(chunk, _tokens.Count, Cache, AttentionMode, lastOnly: !allLogits, finalNorm: hidden);
+            if (hidden is not null) Drafter!.StoreHidden(_tokens.Count, hidden);
             foreach (var t in chunk) _tokens.Add(t);
         }
-        _lastLogits = logits;
+        _lastLogits = allLogits ? logits.AsSpan(logits!.Length - V).ToArray() : logits;
         return logits!;
     }
 
@@ -116,21 +132,57 @@ public sealed class Generator
         var sampler = new Sampler(options, Model.Config.VocabSize);
         sampler.AcceptPrompt(_tokens.ToArray());
         int? eos = Model.Config.EosTokenId;
+        bool IsStop(int t) => t == eos || sampler.IsStopToken(t);
         int max = options.MaxNewTokens ?? int.MaxValue;
         sw.Restart();
         try
         {
+            if (max == 0) { stats.FinishReason = FinishReason.Length; yield break; }
+            int next = sampler.SampleAndAccept(logits); // chosen, not yet run through the model
             while (true)
             {
-                if (ct.IsCancellationRequested) { stats.FinishReason = FinishReason.Cancelled; yield break; }
-                if (stats.GeneratedTokens >= max) { stats.FinishReason = FinishReason.Length; yield break; }
-                int next = sampler.SampleAndAccept(logits);
-                if (next == eos || sampler.IsStopToken(next)) { stats.FinishReason = FinishReason.Stop; yield break; }
+                if (IsStop(next)) { stats.FinishReason = FinishReason.Stop; yield break; }
                 stats.GeneratedTokens++;
                 yield return next;
-                if (_tokens.Count >= ContextLength) { stats.FinishReason = FinishReason.Length; yield break; }
+                if (ct.IsCancellationRequested) { stats.FinishReason = FinishReason.Cancelled; yield break; }
+                if (stats.GeneratedTokens >= max || _tokens.Count >= ContextLength) { stats.FinishReason = FinishReason.Length; yield break; }
                 await Task.Yield();
-                logits = Append(new[] { next });
+
+                if (Drafter is not null && _tokens.Count + 2 <= ContextLength)
+                {
+                    // Draft the token after `next` with MTP, verify [next, draft] in one main-model pass.
+                    var (draft, q) = Drafter.Draft(_tokens, next, sampler);
+                    var both = Append(new[] { next, draft }, allLogits: true, ct); // (2, vocab)
+                    int V = Model.Config.VocabSize;
+                    var pAt = both.AsSpan(0, V);
+                    stats.MainSteps++;
+                    stats.DraftedTokens++;
+                    int verdict = Drafter.Verify(pAt, draft, q, sampler);
+                    if (verdict == draft)
+                    {
+                        stats.AcceptedDrafts++;
+                        if (IsStop(draft)) { Truncate(_tokens.Count - 1); stats.FinishReason = FinishReason.Stop; yield break; }
+                        sampler.Accept(draft);
+                        stats.GeneratedTokens++;
+                        yield return draft;
+                        if (ct.IsCancellationRequested) { stats.FinishReason = FinishReason.Cancelled; yield break; }
+                        if (stats.GeneratedTokens >= max) { stats.FinishReason = FinishReason.Length; yield break; }
+                        next = sampler.SampleAndAccept(both.AsSpan(V, V));
+                    }
+                    else
+                    {
+                        Truncate(_tokens.Count - 1); // drop the rejected draft from the caches
+                        _lastLogits = pAt.ToArray();
+                        sampler.Accept(verdict);
+                        next = verdict;
+                    }
+                }
+                else
+                {
+                    logits = Append(new[] { next });
+                    stats.MainSteps++;
+                    next = sampler.SampleAndAccept(logits);
+                }
             }
         }
         finally
