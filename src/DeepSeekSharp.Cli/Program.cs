@@ -11,6 +11,7 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("dss: run, serve, train and cost DeepSeek-V3-architecture models on the CPU");
+        root.Subcommands.Add(TokenizeCommand.Create());
         return root;
     }
 }
