@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DeepSeekSharp.Tokenization;
 
 namespace DeepSeekSharp.Cli.Commands;
 
@@ -22,4 +23,12 @@ internal static class ModelOptions
                 throw new DssException($"--ids: '{parts[i]}' is not a token id (non-negative integer)");
         return ids;
     }
+
+    /// <summary>The model folder to use: the given one, or the embedded default model when omitted.</summary>
+    public static string ResolveModel(string? dir) =>
+        dir ?? DefaultModel.Directory ?? throw new DssException("give --model DIR (no default model is installed next to dss)");
+
+    /// <summary>The tokenizer in a model folder, or null when it has no tokenizer.json.</summary>
+    public static HfTokenizer? TryLoadTokenizer(string modelDir) =>
+        File.Exists(Path.Combine(modelDir, "tokenizer.json")) ? HfTokenizer.Load(modelDir) : null;
 }

@@ -5,7 +5,8 @@ internal static class TokenNames
 {
     public static Func<int, string>? TryLoad(string modelDir)
     {
-        if (!File.Exists(Path.Combine(modelDir, "tokenizer.json"))) return null;
-        return null;
+        var tok = ModelOptions.TryLoadTokenizer(modelDir);
+        if (tok is null) return null;
+        return id => id < tok.VocabSize ? System.Text.Json.JsonSerializer.Serialize(tok.Decode(new[] { id }), CliJson.Default.String) : "";
     }
 }

@@ -68,9 +68,18 @@ public sealed class MtpDrafter
     {
         if (sampler.Options.IsGreedy) return sampler.Sample(mainLogits);
         sampler.ComputeProbabilities(mainLogits, _p);
-        float p = _p[draft], qd = q[draft];
-        if (qd > 0 && sampler.NextUniform() * qd < p) return draft;
-        for (int i = 0; i < _p.Length; i++) _p[i] = Math.Max(0f, _p[i] - q[i]);
-        return sampler.SampleFromProbabilities(_p);
+        return AcceptOrResample(_p, q, draft, sampler);
+    }
+
+    /// <summary>
+    /// Speculative sampling's rule: keep the draft (drawn from q) with probability min(1, p/q), else draw from
+    /// normalize(max(0, p - q)); the result is distributed exactly as p. Overwrites p with the residual.
+    /// </summary>
+    public static int AcceptOrResample(Span<float> p, ReadOnlySpan<float> q, int draft, Sampler sampler)
+    {
+        float pd = p[draft], qd = q[draft];
+        if (qd > 0 && sampler.NextUniform() * qd < pd) return draft;
+        for (int i = 0; i < p.Length; i++) p[i] = Math.Max(0f, p[i] - q[i]);
+        return sampler.SampleFromProbabilities(p);
     }
 }
