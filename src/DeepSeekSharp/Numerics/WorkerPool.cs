@@ -103,10 +103,12 @@ public sealed unsafe class WorkerPool : IDisposable
             int active = Math.Min(workers.Length, count - 1);
             Volatile.Write(ref _remaining, active);
             for (int i = 0; i < active; i++) workers[i].Release();
-            RunChunks();
+            try { RunChunks(); }
+            catch (Exception e) { Fail(e); }
+            // Wait even after a failure: the workers may still be reading the caller's state.
             var spin = new SpinWait();
             while (Volatile.Read(ref _remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
-            if (_error is { } e) throw new AggregateException("a parallel kernel failed", e);
+            if (_error is { } err) throw new AggregateException("a parallel kernel failed", err);
         }
         finally
         {
@@ -132,10 +134,17 @@ public sealed unsafe class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>Records the first error and hands out no further chunks.</summary>
+    private void Fail(Exception e)
+    {
+        Interlocked.CompareExchange(ref _error, e, null);
+        Volatile.Write(ref _next, int.MaxValue / 2);
+    }
+
     private void WorkerRun()
     {
         try { RunChunks(); }
-        catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
+        catch (Exception e) { Fail(e); }
         finally { Interlocked.Decrement(ref _remaining); }
     }
 
