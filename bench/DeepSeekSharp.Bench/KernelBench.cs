@@ -61,23 +61,21 @@ internal sealed unsafe class WeightSet : IDisposable
 
 internal static class KernelBench
 {
-    /// <summary>Seconds per product, best of several runs of cycling through the copies.</summary>
-    public static double TimeProduct(WeightSet ws, float[] x, float[] y, int T, double minSeconds)
+    /// <summary>Time per product, best of several passes through the copies.</summary>
+    public static Timing TimeProduct(WeightSet ws, float[] x, float[] y, int T, int threads, double minSeconds)
     {
         for (int i = 0; i < Math.Min(3, ws.Views.Length); i++) MatMul.Forward(ws.Views[i], x, y, T); // warm-up
-        double best = double.MaxValue;
+        var best = Timing.Worst;
         var total = Stopwatch.StartNew();
         int k = 0;
         do
         {
-            var sw = Stopwatch.StartNew();
-            int calls = 0;
-            do
+            int calls = Math.Max(ws.Views.Length, 4);
+            var t = Timing.Measure(threads, () =>
             {
-                MatMul.Forward(ws.Views[k++ % ws.Views.Length], x, y, T);
-                calls++;
-            } while (calls < ws.Views.Length && sw.Elapsed.TotalSeconds < minSeconds / 4);
-            best = Math.Min(best, sw.Elapsed.TotalSeconds / calls);
+                for (int c = 0; c < calls; c++) MatMul.Forward(ws.Views[k++ % ws.Views.Length], x, y, T);
+            });
+            best = Timing.Best(best, t.Per(calls));
         } while (total.Elapsed.TotalSeconds < minSeconds);
         return best;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -13,18 +12,15 @@ internal static unsafe class MachineLimits
     /// STREAM-like read: sums a buffer of the given size (far larger than the caches) with 512-bit loads, split
     /// over the pool's threads. Best of reps, in GB/s (1e9 bytes).
     /// </summary>
-    public static double ReadBandwidth(float* buf, long floats, WorkerPool pool, int reps = 5)
+    public static Rate ReadBandwidth(float* buf, long floats, WorkerPool pool, int reps = 5)
     {
-        double best = 0;
+        var best = Timing.Worst;
         for (int r = 0; r < reps; r++)
         {
             var body = new ReadBody { Buf = buf, Floats = floats, Parts = 64 };
-            var sw = Stopwatch.StartNew();
-            pool.ParallelFor(body.Parts, body);
-            double s = sw.Elapsed.TotalSeconds;
-            best = Math.Max(best, floats * 4.0 / s / 1e9);
+            best = Timing.Best(best, Timing.Measure(pool.Threads, () => pool.ParallelFor(body.Parts, body)));
         }
-        return best;
+        return Rate.Of(floats * 4.0 / 1e9, best);
     }
 
     private struct ReadBody : IRangeBody
@@ -56,18 +52,15 @@ internal static unsafe class MachineLimits
     }
 
     /// <summary>F32 FMA peak: 16 independent register-resident Vector512 FMA chains per thread, in GFLOP/s.</summary>
-    public static double FmaPeak(WorkerPool pool, long iters = 40_000_000, int reps = 3)
+    public static Rate FmaPeak(WorkerPool pool, long iters = 40_000_000, int reps = 3)
     {
-        double best = 0;
+        var best = Timing.Worst;
         for (int r = 0; r < reps; r++)
         {
             var body = new FmaBody { Iters = iters };
-            var sw = Stopwatch.StartNew();
-            pool.ParallelFor(pool.Threads, body);
-            double s = sw.Elapsed.TotalSeconds;
-            best = Math.Max(best, pool.Threads * iters * 16.0 * 16 * 2 / s / 1e9);
+            best = Timing.Best(best, Timing.Measure(pool.Threads, () => pool.ParallelFor(pool.Threads, body)));
         }
-        return best;
+        return Rate.Of(pool.Threads * iters * 16.0 * 16 * 2 / 1e9, best);
     }
 
     private struct FmaBody : IRangeBody

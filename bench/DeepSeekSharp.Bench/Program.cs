@@ -21,45 +21,46 @@ pool.SetThreads(threads);
 using var one = new WorkerPool(1);
 
 Console.WriteLine($"threads {threads}, prefill T {prefillT}, {Environment.ProcessorCount} logical CPUs");
+Console.WriteLine("Each figure twice: by wall clock / by CPU time (what dedicated cores would do; the machine is shared).");
 unsafe
 {
     const long floats = 1L << 28; // 1 GiB
     float* buf = MachineLimits.Alloc(floats);
-    double bw1 = MachineLimits.ReadBandwidth(buf, floats, one);
-    double bwN = MachineLimits.ReadBandwidth(buf, floats, pool);
+    Rate bw1 = MachineLimits.ReadBandwidth(buf, floats, one);
+    Rate bwN = MachineLimits.ReadBandwidth(buf, floats, pool);
     System.Runtime.InteropServices.NativeMemory.AlignedFree(buf);
-    double fma1 = MachineLimits.FmaPeak(one);
-    double fmaN = MachineLimits.FmaPeak(pool);
-    Console.WriteLine($"memory read bandwidth: {bw1:F1} GB/s on 1 thread, {bwN:F1} GB/s on {threads}");
-    Console.WriteLine($"F32 FMA peak:          {fma1:F0} GFLOP/s on 1 thread, {fmaN:F0} GFLOP/s on {threads}");
+    Rate fma1 = MachineLimits.FmaPeak(one);
+    Rate fmaN = MachineLimits.FmaPeak(pool);
+    Console.WriteLine($"memory read bandwidth GB/s: 1 thread {bw1.Wall:F1} / {bw1.Cpu:F1}; {threads} threads {bwN.Wall:F1} / {bwN.Cpu:F1}");
+    Console.WriteLine($"F32 FMA peak GFLOP/s:       1 thread {fma1.Wall:F0} / {fma1.Cpu:F0}; {threads} threads {fmaN.Wall:F0} / {fmaN.Cpu:F0}");
     Console.WriteLine();
 
     (int Rows, int Cols)[] shapes = [(7168, 2048), (2048, 7168), (7168, 576), (1536, 24576)];
     DType[] dtypes = [DType.BF16, DType.F8_E4M3, DType.F32];
-    Console.WriteLine("shape (out x in)  dtype    | decode T=1: GB/s  of bw  | prefill T=" + prefillT + ": GFLOP/s  of peak");
-    var decodeFr = new List<double>();
-    var prefillFr = new List<double>();
+    Console.WriteLine($"shape (out x in) dtype   | decode T=1  GB/s wall/cpu, of bandwidth | prefill T={prefillT} GFLOP/s wall/cpu, of FMA peak");
+    var decodeFr = new List<Rate>();
+    var prefillFr = new List<Rate>();
     foreach (var dt in dtypes)
         foreach (var (rows, cols) in shapes)
         {
             using var ws = new WeightSet(dt, rows, cols, 768L << 20, rows + cols);
-            var x1 = new float[cols];
-            var y1 = new float[rows];
+            var x1 = new float[cols];  // (1, cols)
+            var y1 = new float[rows];  // (1, rows)
             for (int i = 0; i < cols; i++) x1[i] = (i % 7 - 3) * 0.1f;
-            double s1 = KernelBench.TimeProduct(ws, x1, y1, 1, seconds);
-            double gbs = ws.Views[0].ByteLength / s1 / 1e9;
+            Rate gbs = Rate.Of(ws.Views[0].ByteLength / 1e9, KernelBench.TimeProduct(ws, x1, y1, 1, threads, seconds));
+            Rate gbsFr = gbs.Over(bwN);
 
-            var xT = new float[prefillT * cols];
-            var yT = new float[prefillT * rows];
+            var xT = new float[prefillT * cols]; // (T, cols)
+            var yT = new float[prefillT * rows]; // (T, rows)
             for (int i = 0; i < xT.Length; i++) xT[i] = (i % 11 - 5) * 0.1f;
-            double sT = KernelBench.TimeProduct(ws, xT, yT, prefillT, seconds);
-            double gflops = 2.0 * prefillT * rows * cols / sT / 1e9;
-            if (dt != DType.F32) decodeFr.Add(gbs / bwN);
-            prefillFr.Add(gflops / fmaN);
-            Console.WriteLine($"{rows,6} x {cols,-6}   {dt,-8} | {gbs,8:F1}  {gbs / bwN,6:P0}    | {gflops,8:F0}  {gflops / fmaN,6:P0}");
+            Rate gf = Rate.Of(2.0 * prefillT * rows * cols / 1e9, KernelBench.TimeProduct(ws, xT, yT, prefillT, threads, seconds));
+            Rate gfFr = gf.Over(fmaN);
+            if (dt != DType.F32) decodeFr.Add(gbsFr);
+            prefillFr.Add(gfFr);
+            Console.WriteLine($"{rows,6} x {cols,-6} {dt,-7} | {gbs.Wall,6:F1} / {gbs.Cpu,6:F1}   {gbsFr.Wall,5:P0} / {gbsFr.Cpu,5:P0}       | {gf.Wall,5:F0} / {gf.Cpu,5:F0}   {gfFr.Wall,5:P0} / {gfFr.Cpu,5:P0}");
         }
     Console.WriteLine();
-    Console.WriteLine($"decode GEMV (BF16+FP8): mean {decodeFr.Average():P0} of the measured {threads}-thread bandwidth (target 80%)");
-    Console.WriteLine($"prefill GEMM (all):     mean {prefillFr.Average():P0} of the measured {threads}-thread FMA peak (target 60%)");
+    Console.WriteLine($"decode GEMV (BF16+FP8): mean {decodeFr.Average(r => r.Wall):P0} / {decodeFr.Average(r => r.Cpu):P0} of the measured {threads}-thread bandwidth (target 80%)");
+    Console.WriteLine($"prefill GEMM (all):     mean {prefillFr.Average(r => r.Wall):P0} / {prefillFr.Average(r => r.Cpu):P0} of the measured {threads}-thread FMA peak (target 60%)");
 }
 return 0;

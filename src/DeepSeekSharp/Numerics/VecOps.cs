@@ -78,9 +78,10 @@ internal readonly unsafe struct V512Ops : IVecOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadFp8(byte* p)
     {
-        // s eeee mmm -> bits 31..24, arithmetic shift by 4 leaves eeee mmm at 26..20, mask away the sign copies.
-        var b = Avx512F.ConvertToVector512Int32(Vector128.Load(p));
-        var v = Avx512F.ShiftRightArithmetic(Avx512F.ShiftLeftLogical(b, 24), 4) & Vector512.Create(unchecked((int)0x87F00000));
+        // Sign-extend s eeee mmm, shift left 20: eeee mmm lands on bits 26..20 and copies of s on 31..27;
+        // the mask keeps bit 31 and the magnitude.
+        var b = Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)p));
+        var v = Avx512F.ShiftLeftLogical(b, 20) & Vector512.Create(unchecked((int)0x87F00000));
         return Avx512F.Multiply(v.AsSingle(), Vector512.Create(Simd.Fp8Rebias));
     }
 }
@@ -112,8 +113,8 @@ internal readonly unsafe struct V256Ops : IVecOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadFp8(byte* p)
     {
-        var b = Avx2.ConvertToVector256Int32(Vector128.CreateScalar(*(ulong*)p).AsByte());
-        var v = Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(b, 24), 4) & Vector256.Create(unchecked((int)0x87F00000));
+        var b = Avx2.ConvertToVector256Int32(Vector128.CreateScalar(*(ulong*)p).AsSByte());
+        var v = Avx2.ShiftLeftLogical(b, 20) & Vector256.Create(unchecked((int)0x87F00000));
         return Avx.Multiply(v.AsSingle(), Vector256.Create(Simd.Fp8Rebias));
     }
 }
