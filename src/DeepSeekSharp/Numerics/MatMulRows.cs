@@ -48,7 +48,9 @@ internal static unsafe class MatMulRows
                     s2 = w.ScaleInv[Math.Min(r + 2, r1 - 1) / br * sc + cb];
                     s3 = w.ScaleInv[Math.Min(r + 3, r1 - 1) / br * sc + cb];
                 }
-                TV v0s = TOps.Broadcast(s0), v1s = TOps.Broadcast(s1), v2s = TOps.Broadcast(s2), v3s = TOps.Broadcast(s3);
+                float so = fp8 ? Simd.Fp8OutScale : 1f; // undoes the 2^-120 of the widening and the 2^100 on x
+                TV v0s = TOps.Broadcast(s0 * so), v1s = TOps.Broadcast(s1 * so), v2s = TOps.Broadcast(s2 * so), v3s = TOps.Broadcast(s3 * so);
+                TV xs = TOps.Broadcast(Simd.Fp8XScale);
 
                 int t = 0;
                 for (; t + 2 <= T; t += 2)
@@ -59,6 +61,7 @@ internal static unsafe class MatMulRows
                     for (nint k = c0; k < cv; k += V)
                     {
                         TV xva = TOps.Load(xa + k), xvb = TOps.Load(xb + k);
+                        if (fp8) { xva = TOps.Mul(xva, xs); xvb = TOps.Mul(xvb, xs); }
                         TV w0 = TW.Load<TV, TOps>(data, o0 + k), w1 = TW.Load<TV, TOps>(data, o1 + k);
                         TV w2 = TW.Load<TV, TOps>(data, o2 + k), w3 = TW.Load<TV, TOps>(data, o3 + k);
                         a0 = TOps.Fma(w0, xva, a0); b0 = TOps.Fma(w0, xvb, b0);
@@ -78,6 +81,7 @@ internal static unsafe class MatMulRows
                     for (nint k = c0; k < cv; k += V)
                     {
                         TV xva = TOps.Load(xa + k);
+                        if (fp8) xva = TOps.Mul(xva, xs);
                         a0 = TOps.Fma(TW.Load<TV, TOps>(data, o0 + k), xva, a0);
                         a1 = TOps.Fma(TW.Load<TV, TOps>(data, o1 + k), xva, a1);
                         a2 = TOps.Fma(TW.Load<TV, TOps>(data, o2 + k), xva, a2);
