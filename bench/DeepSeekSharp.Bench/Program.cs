@@ -1,0 +1,66 @@
+using DeepSeekSharp.Bench;
+using DeepSeekSharp.Checkpoints;
+using DeepSeekSharp.Numerics;
+
+// Kernel microbenchmarks, reported against this machine's limits measured in the same run.
+// Usage: DeepSeekSharp.Bench [--threads N] [--prefill-tokens T] [--seconds S]
+int threads = WorkerPool.DefaultThreads(), prefillT = 512;
+double seconds = 1.0;
+for (int i = 0; i + 1 < args.Length; i += 2)
+{
+    switch (args[i])
+    {
+        case "--threads": threads = int.Parse(args[i + 1]); break;
+        case "--prefill-tokens": prefillT = int.Parse(args[i + 1]); break;
+        case "--seconds": seconds = double.Parse(args[i + 1]); break;
+        default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+    }
+}
+var pool = WorkerPool.Shared;
+pool.SetThreads(threads);
+using var one = new WorkerPool(1);
+
+Console.WriteLine($"threads {threads}, prefill T {prefillT}, {Environment.ProcessorCount} logical CPUs");
+Console.WriteLine("Each figure twice: by wall clock / by CPU time (what dedicated cores would do; the machine is shared).");
+unsafe
+{
+    const long floats = 1L << 28; // 1 GiB
+    float* buf = MachineLimits.Alloc(floats);
+    Rate bw1 = MachineLimits.ReadBandwidth(buf, floats, one);
+    Rate bwN = MachineLimits.ReadBandwidth(buf, floats, pool);
+    System.Runtime.InteropServices.NativeMemory.AlignedFree(buf);
+    Rate fma1 = MachineLimits.FmaPeak(one);
+    Rate fmaN = MachineLimits.FmaPeak(pool);
+    Console.WriteLine($"memory read bandwidth GB/s: 1 thread {bw1.Wall:F1} / {bw1.Cpu:F1}; {threads} threads {bwN.Wall:F1} / {bwN.Cpu:F1}");
+    Console.WriteLine($"F32 FMA peak GFLOP/s:       1 thread {fma1.Wall:F0} / {fma1.Cpu:F0}; {threads} threads {fmaN.Wall:F0} / {fmaN.Cpu:F0}");
+    Console.WriteLine();
+
+    (int Rows, int Cols)[] shapes = [(7168, 2048), (2048, 7168), (7168, 576), (1536, 24576)];
+    DType[] dtypes = [DType.BF16, DType.F8_E4M3, DType.F32];
+    Console.WriteLine($"shape (out x in) dtype   | decode T=1  GB/s wall/cpu, of bandwidth | prefill T={prefillT} GFLOP/s wall/cpu, of FMA peak");
+    var decodeFr = new List<Rate>();
+    var prefillFr = new List<Rate>();
+    foreach (var dt in dtypes)
+        foreach (var (rows, cols) in shapes)
+        {
+            using var ws = new WeightSet(dt, rows, cols, 768L << 20, rows + cols);
+            var x1 = new float[cols];  // (1, cols)
+            var y1 = new float[rows];  // (1, rows)
+            for (int i = 0; i < cols; i++) x1[i] = (i % 7 - 3) * 0.1f;
+            Rate gbs = Rate.Of(ws.Views[0].ByteLength / 1e9, KernelBench.TimeProduct(ws, x1, y1, 1, threads, seconds));
+            Rate gbsFr = gbs.Over(bwN);
+
+            var xT = new float[prefillT * cols]; // (T, cols)
+            var yT = new float[prefillT * rows]; // (T, rows)
+            for (int i = 0; i < xT.Length; i++) xT[i] = (i % 11 - 5) * 0.1f;
+            Rate gf = Rate.Of(2.0 * prefillT * rows * cols / 1e9, KernelBench.TimeProduct(ws, xT, yT, prefillT, threads, seconds));
+            Rate gfFr = gf.Over(fmaN);
+            if (dt != DType.F32) decodeFr.Add(gbsFr);
+            prefillFr.Add(gfFr);
+            Console.WriteLine($"{rows,6} x {cols,-6} {dt,-7} | {gbs.Wall,6:F1} / {gbs.Cpu,6:F1}   {gbsFr.Wall,5:P0} / {gbsFr.Cpu,5:P0}       | {gf.Wall,5:F0} / {gf.Cpu,5:F0}   {gfFr.Wall,5:P0} / {gfFr.Cpu,5:P0}");
+        }
+    Console.WriteLine();
+    Console.WriteLine($"decode GEMV (BF16+FP8): mean {decodeFr.Average(r => r.Wall):P0} / {decodeFr.Average(r => r.Cpu):P0} of the measured {threads}-thread bandwidth (target 80%)");
+    Console.WriteLine($"prefill GEMM (all):     mean {prefillFr.Average(r => r.Wall):P0} / {prefillFr.Average(r => r.Cpu):P0} of the measured {threads}-thread FMA peak (target 60%)");
+}
+return 0;
