@@ -1,0 +1,64 @@
+using DeepSeekSharp.Numerics;
+
+namespace DeepSeekSharp.Tests;
+
+public class KernelWorkerPoolTests
+{
+    private unsafe struct MarkBody : IRangeBody
+    {
+        public int* Hits;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
+        }
+    }
+
+    private struct NestedBody : IRangeBody
+    {
+        public WorkerPool Pool;
+        public readonly void Run(int start, int end) => Pool.ParallelFor(3, new MarkNothing());
+    }
+
+    private struct MarkNothing : IRangeBody
+    {
+        public readonly void Run(int start, int end) { }
+    }
+
+    private struct ThrowBody : IRangeBody
+    {
+        public readonly void Run(int start, int end) => throw new InvalidOperationException("boom");
+    }
+
+    [Fact]
+    public unsafe void EveryItemRunsOnceAcrossManyCalls()
+    {
+        using var pool = new WorkerPool(4);
+        foreach (int count in new[] { 1, 2, 3, 5, 64, 1000 })
+        {
+            var hits = new int[count];
+            fixed (int* h = hits)
+                for (int rep = 0; rep < 50; rep++) pool.ParallelFor(count, new MarkBody { Hits = h });
+            Assert.All(hits, v => Assert.Equal(50, v));
+        }
+    }
+
+    [Fact]
+    public void NestedCallsRunInlineAndErrorsReachTheCaller()
+    {
+        using var pool = new WorkerPool(2);
+        pool.ParallelFor(8, new NestedBody { Pool = pool });
+        Assert.Throws<AggregateException>(() => pool.ParallelFor(16, new ThrowBody()));
+        pool.ParallelFor(8, new MarkNothing()); // still usable after a failure
+    }
+
+    [Fact]
+    public void ThreadCountCanBeChanged()
+    {
+        using var pool = new WorkerPool(1);
+        Assert.Equal(1, pool.Threads);
+        pool.SetThreads(3);
+        Assert.Equal(3, pool.Threads);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.SetThreads(0));
+    }
+}
