@@ -13,6 +13,8 @@ public static class Program
         var root = new RootCommand("dss: run, serve, train and cost DeepSeek-V3-architecture models on the CPU");
         root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(InitCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }
