@@ -17,6 +17,8 @@ public static class Program
         root.Subcommands.Add(ChatCommand.Create());
         root.Subcommands.Add(CostCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(InitCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }

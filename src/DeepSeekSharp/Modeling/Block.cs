@@ -25,23 +25,28 @@ public sealed class Block
     }
 
     /// <summary>x: (T, dim), updated in place.</summary>
-    public void Forward(float[] x, int T, int startPos, LayerCache cache, AttentionMode mode, ForwardCapture? capture = null) =>
-        Forward(x, T, new[] { new SegmentSlice(0, T, startPos, cache) }, mode, capture);
+    public void Forward(float[] x, int T, int startPos, LayerCache cache, AttentionMode mode, ForwardCapture? capture = null)
+    {
+        var seg = new SegmentSlice(0, T, startPos, cache);
+        Forward(x, T, new ReadOnlySpan<SegmentSlice>(in seg), mode, capture);
+    }
 
     /// <summary>x: (rows, dim) of one or several sequences (see <see cref="SegmentSlice"/>), updated in place.</summary>
     public void Forward(float[] x, int T, ReadOnlySpan<SegmentSlice> segments, AttentionMode mode, ForwardCapture? capture = null)
     {
-        var h = AttnNorm.Forward(x);
-        var a = Attn.Forward(h, T, segments, mode);
-        Ops.Axpy(1f, a, x);
-        FfnNorm.Forward(x, h);
-        float[] f;
+        int dim = AttnNorm.Dim;
+        using var h = new PooledBuffer<float>(T * dim); // (T, dim) normed input of attention, then of the FFN
+        using var a = new PooledBuffer<float>(T * dim); // (T, dim) attention output, then FFN output
+        AttnNorm.Forward(x.AsSpan(0, T * dim), h.Span);
+        Attn.Forward(h.Span, T, segments, mode, a.Span);
+        Ops.Axpy(1f, a.Span, x.AsSpan(0, T * dim));
+        FfnNorm.Forward(x.AsSpan(0, T * dim), h.Span);
         if (Moe is not null)
         {
             int k = Moe.Gate.TopK;
             int[]? idx = capture is null ? null : new int[T * k];
             float[]? wts = capture is null ? null : new float[T * k];
-            f = Moe.Forward(h, T, idx, wts);
+            Moe.Forward(h.Array, T, a.Span, idx, wts);
             if (capture is not null)
             {
                 capture.TopkIdx[LayerId] = idx!;
@@ -50,8 +55,8 @@ public sealed class Block
         }
         else
         {
-            f = Mlp!.Forward(h, T);
+            Mlp!.Forward(h.Array, a.Array, T);
         }
-        Ops.Axpy(1f, f, x);
+        Ops.Axpy(1f, a.Span, x.AsSpan(0, T * dim));
     }
 }

@@ -63,21 +63,31 @@ public sealed class Mla
     /// </summary>
     public float[] Forward(ReadOnlySpan<float> x, int rows, ReadOnlySpan<SegmentSlice> segments, AttentionMode mode = AttentionMode.Auto)
     {
+        var y = new float[rows * _c.HiddenSize];
+        Forward(x, rows, segments, mode, y);
+        return y;
+    }
+
+    /// <summary>As <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{SegmentSlice}, AttentionMode)"/>, into output (rows, dim), with pooled scratch.</summary>
+    internal void Forward(ReadOnlySpan<float> x, int rows, ReadOnlySpan<SegmentSlice> segments, AttentionMode mode, Span<float> output)
+    {
         int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr, C = _c.KvLoraRank;
 
-        float[] q; // (rows, nh, qk)
+        using var q = new PooledBuffer<float>(rows * nh * qk); // (rows, nh, qk)
         if (WqA is not null)
         {
-            var qa = WqA.Forward(x, rows); // (rows, q_lora_rank)
-            QNorm!.Forward(qa, qa);
-            q = WqB!.Forward(qa, rows);
+            using var qa = new PooledBuffer<float>(rows * WqA.OutFeatures); // (rows, q_lora_rank)
+            WqA.Forward(x, qa.Span, rows);
+            QNorm!.Forward(qa.Span, qa.Span);
+            WqB!.Forward(qa.Span, q.Span, rows);
         }
         else
         {
-            q = Wq!.Forward(x, rows);
+            Wq!.Forward(x, q.Span, rows);
         }
-        var kv = WkvA.Forward(x, rows); // (rows, C + dr)
-        var o = new float[rows * nh * dv]; // (rows, nh, dv)
+        using var kv = new PooledBuffer<float>(rows * (C + dr)); // (rows, C + dr)
+        WkvA.Forward(x, kv.Span, rows);
+        using var o = new PooledBuffer<float>(rows * nh * dv);   // (rows, nh, dv)
 
         foreach (var seg in segments)
         {
@@ -85,87 +95,129 @@ public sealed class Mla
             {
                 int r = seg.Row + t, pos = seg.StartPos + t;
                 for (int h = 0; h < nh; h++)
-                    _rope.Apply(q.AsSpan((r * nh + h) * qk + dn, dr), pos);
-                var row = kv.AsSpan(r * (C + dr), C + dr);
+                    _rope.Apply(q.Span.Slice((r * nh + h) * qk + dn, dr), pos);
+                var row = kv.Span.Slice(r * (C + dr), C + dr);
                 KvNorm.Forward(row[..C], row[..C]);
                 _rope.Apply(row.Slice(C, dr), pos);
                 seg.Cache.Write(pos, row[..C], row.Slice(C, dr));
             }
 
             int S = seg.StartPos + seg.T;
-            var kvAll = new float[S * C];  // (S, C)
-            var peAll = new float[S * dr]; // (S, dr)
-            seg.Cache.ReadKv(S, kvAll);
-            seg.Cache.ReadPe(S, peAll);
+            using var kvAll = new PooledBuffer<float>(S * C);  // (S, C)
+            using var peAll = new PooledBuffer<float>(S * dr); // (S, dr)
+            seg.Cache.ReadKv(S, kvAll.Span);
+            seg.Cache.ReadPe(S, peAll.Span);
 
             var m = mode == AttentionMode.Auto ? (seg.T <= 4 ? AttentionMode.Absorb : AttentionMode.Naive) : mode;
-            var qs = q.AsSpan(seg.Row * nh * qk, seg.T * nh * qk);
-            var os = o.AsSpan(seg.Row * nh * dv, seg.T * nh * dv);
-            if (m == AttentionMode.Naive) AttendNaive(qs, kvAll, peAll, os, seg.T, S, seg.StartPos);
-            else AttendAbsorbed(qs, kvAll, peAll, os, seg.T, S, seg.StartPos);
+            var job = new HeadJob
+            {
+                Mla = this, Q = q.Array, QOff = seg.Row * nh * qk, KvAll = kvAll.Array, PeAll = peAll.Array,
+                O = o.Array, OOff = seg.Row * nh * dv, T = seg.T, S = S, StartPos = seg.StartPos,
+            };
+            if (m == AttentionMode.Naive)
+            {
+                using var kvb = new PooledBuffer<float>(S * nh * (dn + dv)); // (S, nh, dn + dv)
+                WkvB.Forward(kvAll.Span, kvb.Span, S);
+                using var scratch = new PooledBuffer<float>(nh * S); // (nh, S) scores
+                job.Kvb = kvb.Array;
+                job.Scratch = scratch.Array;
+                RunHeads(job);
+            }
+            else
+            {
+                using var scratch = new PooledBuffer<float>(nh * (S + 2 * C)); // (nh, S + 2C): scores, q in latent space, latent output
+                job.Absorb = true;
+                job.Scratch = scratch.Array;
+                RunHeads(job);
+            }
         }
-        return Wo.Forward(o, rows);
+        Wo.Forward(o.Span, output, rows);
     }
 
-    private void AttendNaive(ReadOnlySpan<float> q, float[] kvAll, float[] peAll, Span<float> o, int T, int S, int startPos)
+    private static void RunHeads(in HeadJob job)
     {
-        int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr;
-        var kvb = WkvB.Forward(kvAll, S); // (S, nh, dn + dv)
-        var scores = new float[S];
-        for (int t = 0; t < T; t++)
+        int nh = job.Mla.NHeads;
+        if (WorkerPool.Shared.Threads == 1 || (long)job.T * job.S * nh < 256) job.Run(0, nh);
+        else WorkerPool.Shared.ParallelFor(nh, job);
+    }
+
+    /// <summary>Attention of one segment for heads [start, end): a work item of the worker pool is one head.</summary>
+    private struct HeadJob : IRangeBody
+    {
+        public Mla Mla;
+        public float[] Q;        // (rows, nh, qk), the segment at QOff
+        public int QOff;
+        public float[] KvAll;    // (S, C)
+        public float[] PeAll;    // (S, dr)
+        public float[]? Kvb;     // naive: (S, nh, dn + dv)
+        public float[] Scratch;  // naive: (nh, S); absorbed: (nh, S + 2C)
+        public float[] O;        // (rows, nh, dv), the segment at OOff
+        public int OOff;
+        public int T, S, StartPos;
+        public bool Absorb;
+
+        public readonly void Run(int start, int end)
         {
-            int len = startPos + t + 1; // causal: keys [0, len)
-            for (int h = 0; h < nh; h++)
+            for (int h = start; h < end; h++)
             {
-                var qh = q.Slice((t * nh + h) * qk, qk);
-                for (int s = 0; s < len; s++)
-                {
-                    var k = kvb.AsSpan((s * nh + h) * (dn + dv), dn);
-                    scores[s] = (Ops.Dot(qh[..dn], k) + Ops.Dot(qh.Slice(dn, dr), peAll.AsSpan(s * dr, dr))) * _softmaxScale;
-                }
-                Ops.Softmax(scores.AsSpan(0, len));
-                var oh = o.Slice((t * nh + h) * dv, dv);
-                for (int s = 0; s < len; s++)
-                    Ops.Axpy(scores[s], kvb.AsSpan((s * nh + h) * (dn + dv) + dn, dv), oh);
+                if (Absorb) Mla.AttendAbsorbed(this, h);
+                else Mla.AttendNaive(this, h);
             }
         }
     }
 
-    private void AttendAbsorbed(ReadOnlySpan<float> q, float[] kvAll, float[] peAll, Span<float> o, int T, int S, int startPos)
+    private void AttendNaive(in HeadJob j, int h)
+    {
+        int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr;
+        var q = j.Q.AsSpan(j.QOff, j.T * nh * qk);
+        var o = j.O.AsSpan(j.OOff, j.T * nh * dv);
+        var kvb = j.Kvb!;
+        var peAll = j.PeAll;
+        var scores = j.Scratch.AsSpan(h * j.S, j.S);
+        for (int t = 0; t < j.T; t++)
+        {
+            int len = j.StartPos + t + 1; // causal: keys [0, len)
+            var qh = q.Slice((t * nh + h) * qk, qk);
+            for (int s = 0; s < len; s++)
+            {
+                var k = kvb.AsSpan((s * nh + h) * (dn + dv), dn);
+                scores[s] = (Ops.Dot(qh[..dn], k) + Ops.Dot(qh.Slice(dn, dr), peAll.AsSpan(s * dr, dr))) * _softmaxScale;
+            }
+            Ops.Softmax(scores[..len]);
+            var oh = o.Slice((t * nh + h) * dv, dv);
+            oh.Clear();
+            for (int s = 0; s < len; s++)
+                Ops.Axpy(scores[s], kvb.AsSpan((s * nh + h) * (dn + dv) + dn, dv), oh);
+        }
+    }
+
+    private void AttendAbsorbed(in HeadJob j, int h)
     {
         int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr, C = _c.KvLoraRank;
         var w = WkvB.Weight; // rows h*(dn+dv) + [0, dn) map latent -> k_nope; + [dn, dn+dv) map latent -> v
-        var wRow = new float[C];
-        var qLat = new float[C];
-        var lat = new float[C];
-        var scores = new float[S];
-        for (int h = 0; h < nh; h++)
+        int baseRow = h * (dn + dv);
+        var q = j.Q.AsSpan(j.QOff, j.T * nh * qk);
+        var o = j.O.AsSpan(j.OOff, j.T * nh * dv);
+        var kvAll = j.KvAll;
+        var peAll = j.PeAll;
+        var scratch = j.Scratch.AsSpan(h * (j.S + 2 * C), j.S + 2 * C);
+        var scores = scratch[..j.S];
+        var qLat = scratch.Slice(j.S, C);
+        var lat = scratch.Slice(j.S + C, C);
+        for (int t = 0; t < j.T; t++)
         {
-            int baseRow = h * (dn + dv);
-            for (int t = 0; t < T; t++)
-            {
-                int len = startPos + t + 1;
-                var qh = q.Slice((t * nh + h) * qk, qk);
-                // q_nope -> latent space: qLat[c] = sum_d q_nope[d] * W_UK[h, d, c]
-                Array.Clear(qLat);
-                for (int d = 0; d < dn; d++)
-                {
-                    w.ReadRow(baseRow + d, wRow);
-                    Ops.Axpy(qh[d], wRow, qLat);
-                }
-                for (int s = 0; s < len; s++)
-                    scores[s] = (Ops.Dot(qLat, kvAll.AsSpan(s * C, C)) + Ops.Dot(qh.Slice(dn, dr), peAll.AsSpan(s * dr, dr))) * _softmaxScale;
-                Ops.Softmax(scores.AsSpan(0, len));
-                Array.Clear(lat);
-                for (int s = 0; s < len; s++) Ops.Axpy(scores[s], kvAll.AsSpan(s * C, C), lat);
-                // latent -> v: o[d] = sum_c lat[c] * W_UV[h, d, c]
-                var oh = o.Slice((t * nh + h) * dv, dv);
-                for (int d = 0; d < dv; d++)
-                {
-                    w.ReadRow(baseRow + dn + d, wRow);
-                    oh[d] = Ops.Dot(lat, wRow);
-                }
-            }
+            int len = j.StartPos + t + 1;
+            var qh = q.Slice((t * nh + h) * qk, qk);
+            // q_nope -> latent space: qLat[c] = sum_d q_nope[d] * W_UK[h, d, c]
+            qLat.Clear();
+            WeightRows.Accumulate(w, baseRow, qh[..dn], qLat);
+            for (int s = 0; s < len; s++)
+                scores[s] = (Ops.Dot(qLat, kvAll.AsSpan(s * C, C)) + Ops.Dot(qh.Slice(dn, dr), peAll.AsSpan(s * dr, dr))) * _softmaxScale;
+            Ops.Softmax(scores[..len]);
+            lat.Clear();
+            for (int s = 0; s < len; s++) Ops.Axpy(scores[s], kvAll.AsSpan(s * C, C), lat);
+            // latent -> v: o[d] = sum_c lat[c] * W_UV[h, d, c]
+            WeightRows.Dots(w, baseRow + dn, lat, o.Slice((t * nh + h) * dv, dv));
         }
     }
 }

@@ -1,5 +1,3 @@
-using DeepSeekSharp.Numerics;
-
 namespace DeepSeekSharp.Modeling;
 
 /// <summary>SwiGLU MLP (model.py's MLP and Expert): w2(silu(w1(x)) * w3(x)).</summary>
@@ -20,9 +18,19 @@ public sealed class Mlp
     /// <summary>x: (T, dim) -> (T, dim).</summary>
     public float[] Forward(ReadOnlySpan<float> x, int T)
     {
-        var g = W1.Forward(x, T); // (T, inter)
-        var u = W3.Forward(x, T); // (T, inter)
-        Ops.SiluMul(g, u, g);
-        return W2.Forward(g, T);
+        int dim = W1.InFeatures;
+        using var xb = new PooledBuffer<float>(T * dim);
+        x[..(T * dim)].CopyTo(xb.Span);
+        var y = new float[T * dim];
+        Forward(xb.Array, y, T);
+        return y;
+    }
+
+    /// <summary>x (T, dim) at the start of the array, y (T, dim): gate/up fused with SiLU x mul, in parallel over weight chunks.</summary>
+    internal void Forward(float[] x, float[] y, int T)
+    {
+        using var h = new PooledBuffer<float>(T * Inter); // (T, inter)
+        Span<SwiGluGroup> g = [new SwiGluGroup { Mlp = this, X = x, N = T, H = h.Array, Y = y }];
+        SwiGluGroups.Run(g);
     }
 }

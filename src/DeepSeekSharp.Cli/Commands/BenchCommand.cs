@@ -1,0 +1,60 @@
+using System.CommandLine;
+using DeepSeekSharp.Benchmarking;
+using Spectre.Console;
+
+namespace DeepSeekSharp.Cli.Commands;
+
+/// <summary>
+/// `dss bench --model DIR [--prompt-tokens 512] [--gen-tokens 64] [--threads N] [--json FILE]`: prefill and decode
+/// speed against this machine's FMA peak and read bandwidth, measured in the same run.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = ModelOptions.Model();
+        var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt length of the prefill", DefaultValueFactory = _ => 512 };
+        var gen = new Option<int>("--gen-tokens") { Description = "Tokens to decode", DefaultValueFactory = _ => 64 };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (default: DSS_THREADS or all cores)", DefaultValueFactory = _ => 0 };
+        var json = new Option<string?>("--json") { Description = "Also write every figure to this JSON file" };
+        var probeMb = new Option<int>("--probe-mb") { Description = "Size of the bandwidth probe's buffer in MiB", DefaultValueFactory = _ => 1024 };
+        var cmd = new Command("bench", "Measure prefill and decode speed against this machine's FMA peak and memory bandwidth")
+        {
+            model, prompt, gen, threads, json, probeMb,
+        };
+        cmd.SetGuardedAction(p =>
+        {
+            int mb = p.GetValue(probeMb);
+            if (mb < 1) throw new DssException($"--probe-mb must be at least 1, got {mb}");
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            var options = new BenchOptions(p.GetValue(prompt), p.GetValue(gen), p.GetValue(threads), (long)mb << 20);
+            var r = ModelBench.Run(p.GetValue(model)!, options, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
+            console.Write(Table(r));
+            if (p.GetValue(json) is { } path)
+            {
+                File.WriteAllText(path, r.ToJson());
+                console.MarkupLineInterpolated($"wrote {path}");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal static Table Table(BenchReport r)
+    {
+        var t = new Table().Title($"dss bench: {Path.GetFileName(r.Model)} ({r.WeightDtypes}), {r.Threads} thread(s)");
+        t.AddColumn("measure");
+        t.AddColumn(new TableColumn("value").RightAligned());
+        t.AddColumn(new TableColumn("limit").RightAligned());
+        t.AddColumn(new TableColumn("fraction").RightAligned());
+        t.AddRow("memory read bandwidth", $"{r.MemBandwidthGbs:F1} GB/s", "", "");
+        t.AddRow("F32 FMA peak", $"{r.FmaPeakGflops:F0} GFLOP/s", "", "");
+        t.AddRow($"prefill ({r.PromptTokens} tokens)", $"{r.PrefillTokS:F1} tok/s", $"{r.PrefillSeconds:F2} s", "");
+        t.AddRow("prefill compute", $"{r.PrefillGflops:F1} GFLOP/s", $"{r.FmaPeakGflops:F0} GFLOP/s", $"{r.PrefillPeakFraction:P1}");
+        t.AddRow($"decode ({r.GenTokens} tokens)", $"{r.DecodeTokS:F2} tok/s", $"{r.DecodeRooflineTokS:F2} tok/s", $"{r.DecodeRooflineFraction:P1}");
+        t.AddRow("bytes per decoded token", $"{r.DecodeBytesPerToken / 1e6:F1} MB", $"weights {r.DecodeWeightBytesPerToken / 1e6:F1} + cache {r.DecodeCacheBytesPerToken / 1e6:F2}", "");
+        t.AddRow("decode effective bandwidth", $"{r.DecodeGbs:F1} GB/s", $"{r.MemBandwidthGbs:F1} GB/s", $"{r.DecodeRooflineFraction:P1}");
+        t.AddRow("allocated per decoded token", $"{r.DecodeAllocBytesPerToken / 1024:F1} KiB", "", "");
+        return t;
+    }
+}

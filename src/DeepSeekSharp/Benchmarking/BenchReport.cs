@@ -1,0 +1,47 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DeepSeekSharp.Benchmarking;
+
+/// <summary>
+/// Every figure of one `dss bench` run. Fractions are 0-1: prefill GFLOP/s over the measured FMA peak, decode
+/// effective GB/s over the measured read bandwidth (the roofline), both measured in the same run.
+/// </summary>
+public sealed record BenchReport
+{
+    public required string Model { get; init; }
+    public required string WeightDtypes { get; init; }
+    public required int Threads { get; init; }
+    public required int PromptTokens { get; init; }
+    public required int GenTokens { get; init; }
+
+    public required double MemBandwidthGbs { get; init; }
+    public required double FmaPeakGflops { get; init; }
+
+    public required double PrefillSeconds { get; init; }
+    public required double PrefillTokS { get; init; }
+    public required double PrefillGflop { get; init; }
+    public required double PrefillGflops { get; init; }
+    public required double PrefillPeakFraction { get; init; }
+
+    public required double DecodeSeconds { get; init; }
+    public required double DecodeTokS { get; init; }
+    public required double DecodeWeightBytesPerToken { get; init; }
+    public required double DecodeCacheBytesPerToken { get; init; }
+    public required double DecodeBytesPerToken { get; init; }
+    public required double DecodeGbs { get; init; }
+    public required double DecodeRooflineTokS { get; init; }
+    public required double DecodeRooflineFraction { get; init; }
+    public required double DecodeAllocBytesPerToken { get; init; }
+
+    public string ToJson() => JsonSerializer.Serialize(this, BenchReportJson.Default.BenchReport);
+
+    public static BenchReport FromJson(string json) =>
+        JsonSerializer.Deserialize(json, BenchReportJson.Default.BenchReport) ?? throw new DssException("bench report: empty JSON");
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(BenchReport))]
+internal sealed partial class BenchReportJson : JsonSerializerContext
+{
+}

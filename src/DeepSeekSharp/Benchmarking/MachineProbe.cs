@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using DeepSeekSharp.Numerics;
+
+namespace DeepSeekSharp.Benchmarking;
+
+/// <summary>
+/// This machine's physical limits, measured on the kernels' worker pool: DRAM read bandwidth (a STREAM-like sum
+/// over a buffer far larger than the caches) and the F32 FMA peak (independent register-resident FMA chains).
+/// The same method as bench/DeepSeekSharp.Bench's MachineLimits, in the library so `dss bench` reports against it,
+/// with a 256-bit path when AVX-512 is off.
+/// </summary>
+public static unsafe class MachineProbe
+{
+    /// <summary>Read bandwidth in GB/s (1e9 bytes), best of reps, over a fresh buffer of the given bytes.</summary>
+    public static double ReadBandwidth(WorkerPool pool, long bytes = 1L << 30, int reps = 5)
+    {
+        long floats = bytes / 4 / 4096 * 4096;
+        if (floats <= 0) throw new ArgumentOutOfRangeException(nameof(bytes));
+        var buf = (float*)NativeMemory.AlignedAlloc((nuint)(floats * 4), 64);
+        try
+        {
+            var init = new InitBody { Buf = buf, Floats = floats, Parts = 64 };
+            pool.ParallelFor(init.Parts, init); // touch every page (first touch from the pool's threads)
+            double best = 0;
+            for (int r = 0; r < reps; r++)
+            {
+                var body = new ReadBody { Buf = buf, Floats = floats, Parts = 64 };
+                var sw = Stopwatch.StartNew();
+                pool.ParallelFor(body.Parts, body);
+                best = Math.Max(best, floats * 4.0 / sw.Elapsed.TotalSeconds / 1e9);
+            }
+            return best;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(buf);
+        }
+    }
+
+    /// <summary>F32 FMA peak in GFLOP/s over the pool's threads (2 FLOP per lane per FMA), best of reps.</summary>
+    public static double FmaPeak(WorkerPool pool, double seconds = 0.3, int reps = 3)
+    {
+        long iters = 1_000_000;
+        // Calibrate so one rep takes about the given seconds on one thread.
+        var sw = Stopwatch.StartNew();
+        FmaChains(iters);
+        double t = Math.Max(1e-6, sw.Elapsed.TotalSeconds);
+        iters = Math.Max(100_000, (long)(iters * seconds / t));
+        double best = 0;
+        int lanes = Vector512.IsHardwareAccelerated ? 16 : 8;
+        for (int r = 0; r < reps; r++)
+        {
+            var body = new FmaBody { Iters = iters };
+            sw.Restart();
+            pool.ParallelFor(pool.Threads, body);
+            best = Math.Max(best, pool.Threads * iters * 16.0 * lanes * 2 / sw.Elapsed.TotalSeconds / 1e9);
+        }
+        return best;
+    }
+
+    private struct InitBody : IRangeBody
+    {
+        public float* Buf;
+        public long Floats;
+        public int Parts;
+
+        public readonly void Run(int start, int end)
+        {
+            long per = Floats / Parts;
+            long from = start * per, to = end == Parts ? Floats : end * per;
+            for (long i = from; i < to; i++) Buf[i] = 1f / (1 + (i & 1023));
+        }
+    }
+
+    private struct ReadBody : IRangeBody
+    {
+        public float* Buf;
+        public long Floats;
+        public int Parts;
+        public static float Sink;
+
+        public readonly void Run(int start, int end)
+        {
+            long per = Floats / Parts / 64 * 64;
+            Sink += Sum(Buf + start * per, (end - start) * per);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static float Sum(float* p, long n)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (long i = 0; i < n; i += 64)
+            {
+                a0 += Vector512.Load(p + i);
+                a1 += Vector512.Load(p + i + 16);
+                a2 += Vector512.Load(p + i + 32);
+                a3 += Vector512.Load(p + i + 48);
+            }
+            return Vector512.Sum(a0 + a1 + a2 + a3);
+        }
+        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        for (long i = 0; i < n; i += 32)
+        {
+            b0 += Vector256.Load(p + i);
+            b1 += Vector256.Load(p + i + 8);
+            b2 += Vector256.Load(p + i + 16);
+            b3 += Vector256.Load(p + i + 24);
+        }
+        return Vector256.Sum(b0 + b1 + b2 + b3);
+    }
+
+    private struct FmaBody : IRangeBody
+    {
+        public long Iters;
+        public static float Sink;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++) Sink += FmaChains(Iters);
+        }
+    }
+
+    /// <summary>16 independent FMA chains of the widest vectors (enough to cover FMA latency x 2 ports).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static float FmaChains(long iters)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var m = Vector512.Create(0.999999f);
+            var d = Vector512.Create(1e-7f);
+            Vector512<float> c0 = Vector512.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+            Vector512<float> c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
+            for (long i = 0; i < iters; i++)
+            {
+                c0 = Vector512.FusedMultiplyAdd(c0, m, d); c1 = Vector512.FusedMultiplyAdd(c1, m, d);
+                c2 = Vector512.FusedMultiplyAdd(c2, m, d); c3 = Vector512.FusedMultiplyAdd(c3, m, d);
+                c4 = Vector512.FusedMultiplyAdd(c4, m, d); c5 = Vector512.FusedMultiplyAdd(c5, m, d);
+                c6 = Vector512.FusedMultiplyAdd(c6, m, d); c7 = Vector512.FusedMultiplyAdd(c7, m, d);
+                c8 = Vector512.FusedMultiplyAdd(c8, m, d); c9 = Vector512.FusedMultiplyAdd(c9, m, d);
+                c10 = Vector512.FusedMultiplyAdd(c10, m, d); c11 = Vector512.FusedMultiplyAdd(c11, m, d);
+                c12 = Vector512.FusedMultiplyAdd(c12, m, d); c13 = Vector512.FusedMultiplyAdd(c13, m, d);
+                c14 = Vector512.FusedMultiplyAdd(c14, m, d); c15 = Vector512.FusedMultiplyAdd(c15, m, d);
+            }
+            return Vector512.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)) + ((c12 + c13) + (c14 + c15)));
+        }
+        else
+        {
+            var m = Vector256.Create(0.999999f);
+            var d = Vector256.Create(1e-7f);
+            Vector256<float> c0 = Vector256.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+            Vector256<float> c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
+            for (long i = 0; i < iters; i++)
+            {
+                c0 = Vector256.FusedMultiplyAdd(c0, m, d); c1 = Vector256.FusedMultiplyAdd(c1, m, d);
+                c2 = Vector256.FusedMultiplyAdd(c2, m, d); c3 = Vector256.FusedMultiplyAdd(c3, m, d);
+                c4 = Vector256.FusedMultiplyAdd(c4, m, d); c5 = Vector256.FusedMultiplyAdd(c5, m, d);
+                c6 = Vector256.FusedMultiplyAdd(c6, m, d); c7 = Vector256.FusedMultiplyAdd(c7, m, d);
+                c8 = Vector256.FusedMultiplyAdd(c8, m, d); c9 = Vector256.FusedMultiplyAdd(c9, m, d);
+                c10 = Vector256.FusedMultiplyAdd(c10, m, d); c11 = Vector256.FusedMultiplyAdd(c11, m, d);
+                c12 = Vector256.FusedMultiplyAdd(c12, m, d); c13 = Vector256.FusedMultiplyAdd(c13, m, d);
+                c14 = Vector256.FusedMultiplyAdd(c14, m, d); c15 = Vector256.FusedMultiplyAdd(c15, m, d);
+            }
+            return Vector256.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)) + ((c12 + c13) + (c14 + c15)));
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using DeepSeekSharp.Inference;
+using DeepSeekSharp.Modeling;
+using DeepSeekSharp.Numerics;
+
+namespace DeepSeekSharp.Benchmarking;
+
+/// <summary>What `dss bench` runs: prompt and generated lengths, threads (0: the pool as it is), probe buffer size.</summary>
+public sealed record BenchOptions(int PromptTokens = 512, int GenTokens = 64, int Threads = 0, long ProbeBytes = 1L << 30, ulong Seed = 0);
+
+/// <summary>
+/// Measures, in one run, the machine's read bandwidth and FMA peak, then a model's prefill (one forward pass over a
+/// random prompt, logits of the last token) and greedy decode (one token per forward, absorbed attention over the
+/// BF16 latent cache), and reports them against those limits.
+/// </summary>
+public static class ModelBench
+{
+    public static BenchReport Run(string modelDir, BenchOptions o, Action<string>? log = null)
+    {
+        if (o.PromptTokens < 1) throw new DssException($"--prompt-tokens must be at least 1, got {o.PromptTokens}");
+        if (o.GenTokens < 1) throw new DssException($"--gen-tokens must be at least 1, got {o.GenTokens}");
+        if (o.Threads < 0) throw new DssException($"--threads must be positive, got {o.Threads}");
+        var pool = WorkerPool.Shared;
+        if (o.Threads > 0 && pool.Threads != o.Threads) pool.SetThreads(o.Threads);
+
+        log?.Invoke($"probing memory read bandwidth ({o.ProbeBytes / (1 << 20)} MiB buffer) and FMA peak on {pool.Threads} thread(s)");
+        double bw = MachineProbe.ReadBandwidth(pool, o.ProbeBytes);
+        double peak = MachineProbe.FmaPeak(pool);
+
+        using var model = Transformer.Load(modelDir);
+        var c = model.Config;
+        int P = o.PromptTokens, G = o.GenTokens;
+        if (P + G > c.MaxPositionEmbeddings)
+            throw new DssException($"{P} prompt + {G} generated tokens exceed the model's context of {c.MaxPositionEmbeddings}");
+        var cost = new ModelCost(model);
+        var rng = o.Seed + 0x5EEDUL;
+        var prompt = new int[P];
+        for (int i = 0; i < P; i++) prompt[i] = (int)(InitDistribution.SplitMix64(ref rng) % (ulong)c.VocabSize);
+
+        log?.Invoke("warming up");
+        var warm = model.NewCache(Math.Min(P, 16) + 4);
+        var wl = model.Forward(prompt.AsSpan(0, Math.Min(P, 16)), 0, warm, lastOnly: true);
+        for (int i = 0; i < 3; i++) wl = model.Forward([ArgMax(wl)], warm.Length, warm, lastOnly: true);
+
+        log?.Invoke($"prefill of {P} tokens");
+        var cache = model.NewCache(P + G);
+        var sw = Stopwatch.StartNew();
+        var logits = model.Forward(prompt, 0, cache, lastOnly: true);
+        double prefillS = sw.Elapsed.TotalSeconds;
+        CheckFinite(logits, "prefill");
+
+        log?.Invoke($"decode of {G} tokens");
+        long cacheBytes = 0;
+        long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        sw.Restart();
+        for (int i = 0; i < G; i++)
+        {
+            int next = ArgMax(logits);
+            cacheBytes += cost.DecodeCacheBytes(cache.Length + 1);
+            logits = model.Forward([next], cache.Length, cache, lastOnly: true);
+        }
+        double decodeS = sw.Elapsed.TotalSeconds;
+        long alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
+        CheckFinite(logits, "decode");
+
+        double flops = cost.PrefillFlops(P);
+        double weightB = cost.DecodeWeightBytes, cacheB = (double)cacheBytes / G, bytesPerTok = weightB + cacheB;
+        double decodeTokS = G / decodeS;
+        var dtypes = model.Weights.Checkpoint.TensorNames.Select(n => model.Weights.Checkpoint.Info(n).DType).Distinct().OrderBy(d => d);
+        return new BenchReport
+        {
+            Model = Path.GetFullPath(modelDir),
+            WeightDtypes = string.Join("+", dtypes),
+            Threads = pool.Threads,
+            PromptTokens = P,
+            GenTokens = G,
+            MemBandwidthGbs = bw,
+            FmaPeakGflops = peak,
+            PrefillSeconds = prefillS,
+            PrefillTokS = P / prefillS,
+            PrefillGflop = flops / 1e9,
+            PrefillGflops = flops / prefillS / 1e9,
+            PrefillPeakFraction = flops / prefillS / 1e9 / peak,
+            DecodeSeconds = decodeS,
+            DecodeTokS = decodeTokS,
+            DecodeWeightBytesPerToken = weightB,
+            DecodeCacheBytesPerToken = cacheB,
+            DecodeBytesPerToken = bytesPerTok,
+            DecodeGbs = bytesPerTok * decodeTokS / 1e9,
+            DecodeRooflineTokS = bw * 1e9 / bytesPerTok,
+            DecodeRooflineFraction = bytesPerTok * decodeTokS / 1e9 / bw,
+            DecodeAllocBytesPerToken = (double)alloc / G,
+        };
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> v)
+    {
+        int best = 0;
+        for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    private static void CheckFinite(ReadOnlySpan<float> v, string what)
+    {
+        foreach (var x in v)
+            if (!float.IsFinite(x)) throw new DssException($"{what} produced non-finite logits: the checkpoint's values are not sane");
+    }
+}

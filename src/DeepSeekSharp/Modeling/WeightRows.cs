@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using DeepSeekSharp.Checkpoints;
+using DeepSeekSharp.Numerics;
+
+namespace DeepSeekSharp.Modeling;
+
+/// <summary>
+/// Row-range products of a weight in its stored dtype, for MLA's absorbed attention, which uses wkv_b per head:
+/// <see cref="Accumulate"/> (acc += coef @ W[r0 : r0 + n], the transposed product that folds W_UK into the query)
+/// and <see cref="Dots"/> (out = W[r0 : r0 + n] @ v, W_UV after attention). Rows are widened with SIMD
+/// (BF16 shift, FP8 rebias) and FP8 block scales applied per column block, so wkv_b is never expanded in memory.
+/// Single-threaded: the caller parallelises over heads.
+/// </summary>
+internal static unsafe class WeightRows
+{
+    /// <summary>acc (Cols) += sum_i coef[i] * W[r0 + i, :] for i in [0, coef.Length).</summary>
+    public static void Accumulate(in WeightView w, int r0, ReadOnlySpan<float> coef, Span<float> acc)
+    {
+        if (r0 < 0 || r0 + coef.Length > w.Rows || acc.Length < w.Cols) throw new ArgumentException("WeightRows.Accumulate: rows or acc out of range");
+        fixed (float* pc = coef)
+        fixed (float* pa = acc)
+        {
+            switch (Simd.Best, w.DType)
+            {
+                case (SimdTier.V512, DType.F32): Acc<Vector512<float>, V512Ops, F32Load>(w, r0, coef.Length, pc, pa); break;
+                case (SimdTier.V512, DType.BF16): Acc<Vector512<float>, V512Ops, Bf16Load>(w, r0, coef.Length, pc, pa); break;
+                case (SimdTier.V512, _): Acc<Vector512<float>, V512Ops, Fp8Load>(w, r0, coef.Length, pc, pa); break;
+                case (SimdTier.V256, DType.F32): Acc<Vector256<float>, V256Ops, F32Load>(w, r0, coef.Length, pc, pa); break;
+                case (SimdTier.V256, DType.BF16): Acc<Vector256<float>, V256Ops, Bf16Load>(w, r0, coef.Length, pc, pa); break;
+                case (SimdTier.V256, _): Acc<Vector256<float>, V256Ops, Fp8Load>(w, r0, coef.Length, pc, pa); break;
+                case (_, DType.F32): Acc<float, ScalarOps, F32Load>(w, r0, coef.Length, pc, pa); break;
+                case (_, DType.BF16): Acc<float, ScalarOps, Bf16Load>(w, r0, coef.Length, pc, pa); break;
+                default: Acc<float, ScalarOps, Fp8Load>(w, r0, coef.Length, pc, pa); break;
+            }
+        }
+    }
+
+    /// <summary>out[i] = W[r0 + i, :] . v for i in [0, out.Length).</summary>
+    public static void Dots(in WeightView w, int r0, ReadOnlySpan<float> v, Span<float> output)
+    {
+        if (r0 < 0 || r0 + output.Length > w.Rows || v.Length < w.Cols) throw new ArgumentException("WeightRows.Dots: rows or v out of range");
+        fixed (float* pv = v)
+        fixed (float* po = output)
+        {
+            switch (Simd.Best, w.DType)
+            {
+                case (SimdTier.V512, DType.F32): Dot<Vector512<float>, V512Ops, F32Load>(w, r0, output.Length, pv, po); break;
+                case (SimdTier.V512, DType.BF16): Dot<Vector512<float>, V512Ops, Bf16Load>(w, r0, output.Length, pv, po); break;
+                case (SimdTier.V512, _): Dot<Vector512<float>, V512Ops, Fp8Load>(w, r0, output.Length, pv, po); break;
+                case (SimdTier.V256, DType.F32): Dot<Vector256<float>, V256Ops, F32Load>(w, r0, output.Length, pv, po); break;
+                case (SimdTier.V256, DType.BF16): Dot<Vector256<float>, V256Ops, Bf16Load>(w, r0, output.Length, pv, po); break;
+                case (SimdTier.V256, _): Dot<Vector256<float>, V256Ops, Fp8Load>(w, r0, output.Length, pv, po); break;
+                case (_, DType.F32): Dot<float, ScalarOps, F32Load>(w, r0, output.Length, pv, po); break;
+                case (_, DType.BF16): Dot<float, ScalarOps, Bf16Load>(w, r0, output.Length, pv, po); break;
+                default: Dot<float, ScalarOps, Fp8Load>(w, r0, output.Length, pv, po); break;
+            }
+        }
+    }
+
+    /// <summary>Column blocks: the FP8 scale block width, else the whole row.</summary>
+    private static int BlockOf(in WeightView w, bool fp8) => fp8 ? w.BlockCols : w.Cols;
+
+    private static float ScaleOf(in WeightView w, bool fp8, int r, int c0) =>
+        fp8 ? w.ScaleInv[r / w.BlockRows * w.ScaleCols + c0 / w.BlockCols] : 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Acc<TV, TOps, TW>(in WeightView w, int r0, int n, float* coef, float* acc)
+        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+    {
+        bool fp8 = typeof(TW) == typeof(Fp8Load);
+        int K = w.Cols, V = TOps.Count, blk = BlockOf(w, fp8);
+        byte* data = w.Data;
+        for (int i = 0; i < n; i++)
+        {
+            int r = r0 + i;
+            nint o = (nint)r * K;
+            for (int c0 = 0; c0 < K; c0 += blk)
+            {
+                int c1 = Math.Min(K, c0 + blk), cv = c0 + (c1 - c0) / V * V;
+                float a = coef[i] * ScaleOf(w, fp8, r, c0);
+                TV av = TOps.Broadcast(a);
+                int k = c0;
+                for (; k < cv; k += V) TOps.Store(acc + k, TOps.Fma(TW.Load<TV, TOps>(data, o + k), av, TOps.Load(acc + k)));
+                for (; k < c1; k++) acc[k] += a * TW.Load1(data, o + k);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot<TV, TOps, TW>(in WeightView w, int r0, int n, float* v, float* output)
+        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+    {
+        bool fp8 = typeof(TW) == typeof(Fp8Load);
+        int K = w.Cols, V = TOps.Count, blk = BlockOf(w, fp8);
+        byte* data = w.Data;
+        for (int i = 0; i < n; i++)
+        {
+            int r = r0 + i;
+            nint o = (nint)r * K;
+            float total = 0;
+            for (int c0 = 0; c0 < K; c0 += blk)
+            {
+                int c1 = Math.Min(K, c0 + blk), cv = c0 + (c1 - c0) / V * V;
+                TV s0 = TOps.Zero, s1 = TOps.Zero;
+                int k = c0;
+                for (; k + 2 * V <= cv; k += 2 * V)
+                {
+                    s0 = TOps.Fma(TW.Load<TV, TOps>(data, o + k), TOps.Load(v + k), s0);
+                    s1 = TOps.Fma(TW.Load<TV, TOps>(data, o + k + V), TOps.Load(v + k + V), s1);
+                }
+                for (; k < cv; k += V) s0 = TOps.Fma(TW.Load<TV, TOps>(data, o + k), TOps.Load(v + k), s0);
+                float part = TOps.Sum(s0) + TOps.Sum(s1);
+                for (; k < c1; k++) part += TW.Load1(data, o + k) * v[k];
+                total += part * ScaleOf(w, fp8, r, c0);
+            }
+            output[i] = total;
+        }
+    }
+}
