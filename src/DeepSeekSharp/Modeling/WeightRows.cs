@@ -58,6 +58,18 @@ internal static unsafe class WeightRows
         }
     }
 
+    /// <summary>
+    /// Weights widened to their exact F32 values: the kernels' FP8 load gives value * 2^-120 (see IVecOps), so it is
+    /// multiplied back by 2^120 here (exact: a power of two), as the scalar tail's Load1 does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Widen<TV, TOps, TW>(byte* data, nint i)
+        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+    {
+        var x = TW.Load<TV, TOps>(data, i);
+        return typeof(TW) == typeof(Fp8Load) ? TOps.Mul(x, TOps.Broadcast(Simd.Fp8Rebias)) : x;
+    }
+
     /// <summary>Column blocks: the FP8 scale block width, else the whole row.</summary>
     private static int BlockOf(in WeightView w, bool fp8) => fp8 ? w.BlockCols : w.Cols;
 
@@ -81,7 +93,7 @@ internal static unsafe class WeightRows
                 float a = coef[i] * ScaleOf(w, fp8, r, c0);
                 TV av = TOps.Broadcast(a);
                 int k = c0;
-                for (; k < cv; k += V) TOps.Store(acc + k, TOps.Fma(TW.Load<TV, TOps>(data, o + k), av, TOps.Load(acc + k)));
+                for (; k < cv; k += V) TOps.Store(acc + k, TOps.Fma(Widen<TV, TOps, TW>(data, o + k), av, TOps.Load(acc + k)));
                 for (; k < c1; k++) acc[k] += a * TW.Load1(data, o + k);
             }
         }
@@ -106,10 +118,10 @@ internal static unsafe class WeightRows
                 int k = c0;
                 for (; k + 2 * V <= cv; k += 2 * V)
                 {
-                    s0 = TOps.Fma(TW.Load<TV, TOps>(data, o + k), TOps.Load(v + k), s0);
-                    s1 = TOps.Fma(TW.Load<TV, TOps>(data, o + k + V), TOps.Load(v + k + V), s1);
+                    s0 = TOps.Fma(Widen<TV, TOps, TW>(data, o + k), TOps.Load(v + k), s0);
+                    s1 = TOps.Fma(Widen<TV, TOps, TW>(data, o + k + V), TOps.Load(v + k + V), s1);
                 }
-                for (; k < cv; k += V) s0 = TOps.Fma(TW.Load<TV, TOps>(data, o + k), TOps.Load(v + k), s0);
+                for (; k < cv; k += V) s0 = TOps.Fma(Widen<TV, TOps, TW>(data, o + k), TOps.Load(v + k), s0);
                 float part = TOps.Sum(s0) + TOps.Sum(s1);
                 for (; k < c1; k++) part += TW.Load1(data, o + k) * v[k];
                 total += part * ScaleOf(w, fp8, r, c0);
