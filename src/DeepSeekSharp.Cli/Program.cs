@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(CostCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(TokenizerTrainCommand.CreateGroup());
         return root;
     }
 }
