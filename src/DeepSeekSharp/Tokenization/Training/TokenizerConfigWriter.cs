@@ -6,7 +6,8 @@ namespace DeepSeekSharp.Tokenization.Training;
 /// Writes tokenizer_config.json for a trained tokenizer in DeepSeek-V3's style: BOS added, EOS not, a dedicated
 /// pad token, and DeepSeek-V3's chat template without its tool-call branches (our vocabulary has no tool tokens):
 /// system prompts joined by blank lines after BOS, "&lt;｜User｜&gt;" + text, "&lt;｜Assistant｜&gt;" + text + EOS,
-/// and "&lt;｜Assistant｜&gt;" as the generation prompt.
+/// and "&lt;｜Assistant｜&gt;" as the generation prompt. Like DeepSeek-V3's, the blank line is written as real
+/// newline chars inside the Jinja string literal.
 /// </summary>
 public static class TokenizerConfigWriter
 {
@@ -15,7 +16,7 @@ public static class TokenizerConfigWriter
         "{% set ns = namespace(system_prompt='', is_first_sp=true) %}" +
         "{%- for message in messages %}{%- if message['role'] == 'system' %}" +
         "{%- if ns.is_first_sp %}{% set ns.system_prompt = ns.system_prompt + message['content'] %}{% set ns.is_first_sp = false %}" +
-        "{%- else %}{% set ns.system_prompt = ns.system_prompt + '\\n\\n' + message['content'] %}{%- endif %}" +
+        "{%- else %}{% set ns.system_prompt = ns.system_prompt + '\n\n' + message['content'] %}{%- endif %}" +
         "{%- endif %}{%- endfor %}" +
         "{{bos_token}}{{ns.system_prompt}}" +
         "{%- for message in messages %}" +
