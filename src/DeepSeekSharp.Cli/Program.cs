@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(InitCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(TokenizerTrainCommand.CreateGroup());
         return root;
     }
 }
