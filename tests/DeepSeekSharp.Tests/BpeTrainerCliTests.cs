@@ -67,7 +67,7 @@ public class BpeTrainerCliTests
         string missing = dir.File("nope.txt");
         var (exit, _, stderr) = CliHarness.Run("tokenizer", "train", "--data", missing, "--vocab-size", "300", "--out", dir.File("tok"));
         Assert.Equal(1, exit);
-        Assert.Contains($"dss train: error: training data not found: {missing}", stderr);
+        Assert.Contains($"dss tokenizer train: error: training data not found: {missing}", stderr);
         Assert.False(Directory.Exists(dir.File("tok")));
     }
 
