@@ -13,6 +13,7 @@ public static class Program
         var root = new RootCommand("dss: run, serve, train and cost DeepSeek-V3-architecture models on the CPU");
         root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
         return root;
     }
 }
