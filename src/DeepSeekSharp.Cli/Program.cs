@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(InitCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(TokenizerTrainCommand.CreateGroup());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 }
