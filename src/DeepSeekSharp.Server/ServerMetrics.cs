@@ -44,6 +44,10 @@ public sealed class ServerMetrics
         Counter(sb, "dss_batch_steps_total", "Forward passes of the batcher", b.Steps);
         Counter(sb, "dss_engine_prompt_tokens_total", "Prompt tokens prefilled by the batcher", b.PromptTokens);
         Counter(sb, "dss_engine_generated_tokens_total", "Tokens sampled by the batcher", b.GeneratedTokens);
+        Counter(sb, "dss_mtp_drafted_tokens_total", "MTP speculative drafts proposed", b.DraftedTokens);
+        Counter(sb, "dss_mtp_accepted_tokens_total", "MTP speculative drafts the main model accepted", b.AcceptedDrafts);
+        Header(sb, "dss_mtp_acceptance_rate", "gauge", "Accepted / proposed MTP drafts since start (0 when none)");
+        sb.Append(CultureInfo.InvariantCulture, $"dss_mtp_acceptance_rate {(b.DraftedTokens > 0 ? (double)b.AcceptedDrafts / b.DraftedTokens : 0):0.####}\n");
         Header(sb, "dss_sequences_total", "counter", "Sequences that left the batcher, by outcome");
         sb.Append(CultureInfo.InvariantCulture, $"dss_sequences_total{{outcome=\"completed\"}} {b.Completed}\n");
         sb.Append(CultureInfo.InvariantCulture, $"dss_sequences_total{{outcome=\"cancelled\"}} {b.Cancelled}\n");

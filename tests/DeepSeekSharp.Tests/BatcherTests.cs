@@ -79,7 +79,7 @@ public class BatcherTests
     public async Task LongPromptsArePrefilledInChunksWhileOthersKeepDecoding()
     {
         using var m = Transformer.Load(Fixtures.Dir("v3-tiny"));
-        var opts = new BatcherOptions { MaxBatch = 4, PrefillChunk = 16 };
+        var opts = new BatcherOptions { MaxBatch = 4, PrefillChunk = 16, Speculative = false };
         var longPrompt = Prompt(8, 100);
         var greedy = SamplingOptions.Greedy with { MaxNewTokens = 10 };
         List<int> alone;
@@ -135,7 +135,7 @@ public class BatcherTests
         using var m = Transformer.Load(Fixtures.Dir("v3-tiny"));
         long perToken = LatentCache.For(m.Config, 1).BytesPerToken;
         // Room for 50 tokens: a 4 + 40 request fits, two of them do not.
-        using var b = new Batcher(m, new BatcherOptions { MaxBatch = 8, CacheBudgetBytes = 50 * perToken });
+        using var b = new Batcher(m, new BatcherOptions { MaxBatch = 8, CacheBudgetBytes = 50 * perToken, Speculative = false });
         long peak = 0;
         b.BeforeStep = _ => { peak = Math.Max(peak, b.GetMetrics().CacheBytesInUse); Thread.Sleep(1); };
         var o = SamplingOptions.Greedy with { MaxNewTokens = 40 };
@@ -209,5 +209,42 @@ public class BatcherTests
         Assert.Contains("vocabulary", (await Assert.ThrowsAsync<DssException>(() => Collect(b.GenerateAsync(new[] { 5, 4096 }, SamplingOptions.Greedy)))).Message);
         Assert.Throws<DssException>(() => new Batcher(m, new BatcherOptions { ContextLength = 4096 }));
         Assert.Throws<DssException>(() => new Batcher(m, new BatcherOptions { MaxBatch = 0 }));
+    }
+}
+
+public class BatcherSpeculativeTests
+{
+    [Fact]
+    public async Task BatchedSpeculativeGreedyEqualsPlainDecodingAlone()
+    {
+        using var m = Transformer.Load(Fixtures.Dir("v3-tiny"));
+        var rng = new Random(9);
+        var prompts = Enumerable.Range(0, 6).Select(i => Enumerable.Range(0, 3 + 11 * i).Select(_ => rng.Next(2, 1024)).ToArray()).ToArray();
+        var o = SamplingOptions.Greedy with { MaxNewTokens = 24 };
+        var expected = new List<List<int>>();
+        foreach (var p in prompts)
+        {
+            var l = new List<int>();
+            await foreach (var t in new Generator(m, speculative: false).GenerateAsync(p, o)) l.Add(t);
+            expected.Add(l);
+        }
+        using var b = new Batcher(m, new BatcherOptions { MaxBatch = 4, Speculative = true });
+        var stats = prompts.Select(_ => new GenerationStats()).ToArray();
+        var got = await Task.WhenAll(prompts.Select((p, i) => Task.Run(async () =>
+        {
+            var l = new List<int>();
+            await foreach (var t in b.GenerateAsync(p, o, stats[i])) l.Add(t);
+            return l;
+        })));
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(expected[i], got[i]);
+            Assert.Equal(stats[i].GeneratedTokens - 1, stats[i].MainSteps + stats[i].AcceptedDrafts);
+        }
+        var metrics = b.GetMetrics();
+        Assert.True(metrics.DraftedTokens > 0);
+        Assert.Equal(stats.Sum(s => s.DraftedTokens), metrics.DraftedTokens);
+        Assert.Equal(stats.Sum(s => s.AcceptedDrafts), metrics.AcceptedDrafts);
+        Assert.Equal(0, metrics.CacheBytesInUse);
     }
 }

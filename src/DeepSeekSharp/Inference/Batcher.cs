@@ -19,7 +19,7 @@ public sealed class Batcher : IDisposable
     private readonly List<Sequence> _active = new();        // admitted, in admission order (guarded by _lock)
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Thread _loop;
-    private long _bytesInUse, _steps, _promptTokens, _generatedTokens, _completed, _cancelled, _failed, _refused;
+    private long _bytesInUse, _steps, _promptTokens, _generatedTokens, _completed, _cancelled, _failed, _refused, _drafted, _accepted;
     private volatile bool _disposed;
 
     public Batcher(Transformer model, BatcherOptions? options = null)
@@ -36,6 +36,12 @@ public sealed class Batcher : IDisposable
         if (Options.PrefillChunk <= 0) throw new DssException($"prefill chunk must be positive, got {Options.PrefillChunk}");
         var c = model.Config;
         CacheBytesPerToken = (long)(c.KvLoraRank + c.QkRopeHeadDim) * c.NumHiddenLayers * (Options.CacheDType == CacheDType.BF16 ? 2 : 4);
+        Speculative = Options.Speculative ?? model.Mtp.Length > 0;
+        if (Speculative && model.Mtp.Length == 0)
+            throw new DssException("speculative decoding needs MTP layers (model.layers.{num_hidden_layers}.*), which this checkpoint lacks");
+        // A speculating sequence also keeps the MTP module's one-layer cache and the main hidden states per token.
+        if (Speculative)
+            CacheBytesPerToken += (long)(c.KvLoraRank + c.QkRopeHeadDim) * (Options.CacheDType == CacheDType.BF16 ? 2 : 4) + 4L * c.HiddenSize;
         CacheBudgetBytes = Options.CacheBudgetBytes ?? CacheBytesPerToken * ContextLength * Options.MaxBatch;
         if (CacheBudgetBytes < CacheBytesPerToken)
             throw new DssException($"cache budget of {CacheBudgetBytes} bytes holds not even one token ({CacheBytesPerToken} bytes per token)");
@@ -51,6 +57,9 @@ public sealed class Batcher : IDisposable
 
     public long CacheBudgetBytes { get; }
     public long CacheBytesPerToken { get; }
+
+    /// <summary>Whether sequences decode speculatively with the MTP module.</summary>
+    public bool Speculative { get; }
 
     /// <summary>Test seam: sees each step's batch on the loop thread before its forward pass (and may pace steps).</summary>
     internal Action<IReadOnlyList<BatchItem>>? BeforeStep { get; set; }
@@ -89,7 +98,7 @@ public sealed class Batcher : IDisposable
         lock (_lock)
         {
             return new BatcherMetrics(_queue.Count, _active.Count, _bytesInUse, CacheBudgetBytes, _steps, _promptTokens,
-                _generatedTokens, _completed, _cancelled, _failed, _refused);
+                _generatedTokens, _completed, _cancelled, _failed, _refused, _drafted, _accepted);
         }
     }
 
@@ -204,6 +213,7 @@ public sealed class Batcher : IDisposable
         try
         {
             s.Cache = Model.NewCache(s.Capacity, Options.CacheDType);
+            if (Speculative) s.Drafter = new MtpDrafter(Model, s.Capacity, Options.CacheDType);
             s.Clock.Start();
         }
         catch (OutOfMemoryException)
@@ -226,15 +236,27 @@ public sealed class Batcher : IDisposable
                 int n = Math.Min(Options.PrefillChunk, s.Prompt.Length - s.Prefilled);
                 if (n > prefillBudget) continue;
                 prefillBudget -= n;
-                items.Add(new BatchItem(s.Cache, s.Prompt.AsSpan(s.Prefilled, n).ToArray()));
+                items.Add(new BatchItem(s.Cache, s.Prompt.AsSpan(s.Prefilled, n).ToArray(), FinalNorm: HiddenFor(s, n)));
+            }
+            else if (s.Drafter is not null && s.Cache.Length + 2 <= s.Cache.Capacity)
+            {
+                // Draft the token after the pending one; the shared step verifies both.
+                var (draft, q) = s.Drafter.Draft(s.History, s.PendingToken, s.Sampler);
+                s.Draft = draft;
+                s.DraftQ = q;
+                items.Add(new BatchItem(s.Cache, new[] { s.PendingToken, draft }, AllLogits: true, FinalNorm: HiddenFor(s, 2)));
             }
             else
             {
-                items.Add(new BatchItem(s.Cache, new[] { s.PendingToken }));
+                s.Draft = -1;
+                items.Add(new BatchItem(s.Cache, new[] { s.PendingToken }, FinalNorm: HiddenFor(s, 1)));
             }
             owners.Add(s);
         }
     }
+
+    // Main-model hidden states after model.norm for a speculating sequence's tokens of this step: (n, dim).
+    private float[]? HiddenFor(Sequence s, int n) => s.Drafter is null ? null : new float[n * Model.Config.HiddenSize];
 
     private void Step(List<BatchItem> items, List<Sequence> owners)
     {
@@ -255,6 +277,12 @@ public sealed class Batcher : IDisposable
         for (int i = 0; i < owners.Count; i++)
         {
             var s = owners[i];
+            if (s.Drafter is not null)
+            {
+                s.Drafter.StoreHidden(s.History.Count, items[i].FinalNorm);
+                s.History.AddRange(items[i].Tokens);
+            }
+            if (!s.IsPrefilling) s.Stats.MainSteps++;
             if (s.IsPrefilling)
             {
                 s.Prefilled += items[i].Tokens.Length;
@@ -263,9 +291,47 @@ public sealed class Batcher : IDisposable
                 s.Stats.PrefillTime = s.Clock.Elapsed;
                 s.Clock.Restart();
             }
-            Advance(s, logits[i]);
+            if (s.Draft >= 0) AdvanceSpeculative(s, logits[i]);
+            else Advance(s, logits[i]);
         }
     }
+
+    // After verifying [pending, draft]: hand out the draft when the main model accepts it (then sample from the
+    // logits after it), else roll the caches back to the pending token and hand out the main model's own choice.
+    private void AdvanceSpeculative(Sequence s, float[] logits)
+    {
+        int V = Model.Config.VocabSize, draft = s.Draft;
+        s.Draft = -1;
+        if (s.CancelRequested) { lock (_lock) EndLocked(s, FinishReason.Cancelled, null); return; }
+        s.Stats.DraftedTokens++;
+        Interlocked.Increment(ref _drafted);
+        int verdict = s.Drafter!.Verify(logits.AsSpan(0, V), draft, s.DraftQ!, s.Sampler);
+        if (verdict == draft)
+        {
+            s.Stats.AcceptedDrafts++;
+            Interlocked.Increment(ref _accepted);
+            if (IsStop(s, draft)) RollBackOne(s);
+            s.Sampler.Accept(draft);
+            if (!Emit(s, draft)) return;
+            Advance(s, logits.AsSpan(V, V).ToArray());
+        }
+        else
+        {
+            RollBackOne(s);
+            s.Sampler.Accept(verdict);
+            Emit(s, verdict);
+        }
+    }
+
+    private static void RollBackOne(Sequence s)
+    {
+        int n = s.Cache!.Length - 1;
+        s.Cache.Truncate(n);
+        s.Drafter!.Truncate(n);
+        s.History.RemoveAt(s.History.Count - 1);
+    }
+
+    private bool IsStop(Sequence s, int token) => token == Model.Config.EosTokenId || s.Sampler.IsStopToken(token);
 
     // With the logits after the sequence's last token: sample the next one, hand it out, or end the sequence.
     private void Advance(Sequence s, float[] logits)
@@ -274,21 +340,31 @@ public sealed class Batcher : IDisposable
         FinishReason? end = null;
         if (s.CancelRequested) end = FinishReason.Cancelled;
         else if (s.Stats.GeneratedTokens >= max) end = FinishReason.Length;
+        if (end is { } early)
+        {
+            lock (_lock) EndLocked(s, early, null);
+            return;
+        }
+        Emit(s, s.Sampler.SampleAndAccept(logits));
+    }
+
+    // Hands out a chosen (and accepted) token as the next pending one, or ends the sequence; false when it ended.
+    private bool Emit(Sequence s, int next)
+    {
+        int max = s.Options.MaxNewTokens ?? int.MaxValue;
+        FinishReason? end = null;
+        if (IsStop(s, next)) end = FinishReason.Stop;
         else
         {
-            int next = s.Sampler.SampleAndAccept(logits);
-            if (next == Model.Config.EosTokenId || s.Sampler.IsStopToken(next)) end = FinishReason.Stop;
-            else
-            {
-                s.Stats.GeneratedTokens++;
-                Interlocked.Increment(ref _generatedTokens);
-                s.Output.Writer.TryWrite(next);
-                s.PendingToken = next;
-                if (s.Stats.GeneratedTokens >= max || s.Cache!.Length >= s.Cache.Capacity) end = FinishReason.Length;
-            }
+            s.Stats.GeneratedTokens++;
+            Interlocked.Increment(ref _generatedTokens);
+            s.Output.Writer.TryWrite(next);
+            s.PendingToken = next;
+            if (s.Stats.GeneratedTokens >= max || s.Cache!.Length >= s.Cache.Capacity) end = FinishReason.Length;
         }
-        if (end is { } reason)
-            lock (_lock) EndLocked(s, reason, null);
+        if (end is not { } reason) return true;
+        lock (_lock) EndLocked(s, reason, null);
+        return false;
     }
 
     // Ends an active sequence: frees its cache and budget, completes its output.
@@ -298,6 +374,7 @@ public sealed class Batcher : IDisposable
         s.Finished = true;
         if (_active.Remove(s)) _bytesInUse -= s.Bytes;
         s.Cache = null;
+        s.Drafter = null;
         s.Stats.FinishReason = reason;
         if (s.Clock.IsRunning) s.Stats.DecodeTime = s.Clock.Elapsed;
         if (error is not null) _failed++;

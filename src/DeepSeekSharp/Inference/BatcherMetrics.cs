@@ -12,6 +12,8 @@ namespace DeepSeekSharp.Inference;
 /// <param name="Cancelled">Sequences dropped because their caller cancelled or went away.</param>
 /// <param name="Failed">Sequences ended by an error.</param>
 /// <param name="Refused">Requests refused because the queue was full.</param>
+/// <param name="DraftedTokens">MTP drafts proposed (speculative decoding).</param>
+/// <param name="AcceptedDrafts">MTP drafts the main model accepted.</param>
 public sealed record BatcherMetrics(
     int QueueLength,
     int ActiveSequences,
@@ -23,4 +25,6 @@ public sealed record BatcherMetrics(
     long Completed,
     long Cancelled,
     long Failed,
-    long Refused);
+    long Refused,
+    long DraftedTokens = 0,
+    long AcceptedDrafts = 0);

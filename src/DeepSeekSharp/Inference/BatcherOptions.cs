@@ -29,4 +29,7 @@ public sealed record BatcherOptions
 
     /// <summary>Element type of the latent caches.</summary>
     public CacheDType CacheDType { get; init; } = CacheDType.BF16;
+
+    /// <summary>MTP speculative decoding per sequence (draft with the MTP module, verify in the shared step); null = on when the model has MTP layers.</summary>
+    public bool? Speculative { get; init; }
 }

@@ -55,4 +55,10 @@ internal sealed class Sequence
     public Stopwatch Clock { get; } = new();
 
     public bool IsPrefilling => Prefilled < Prompt.Length;
+
+    /// <summary>MTP speculative decoding state (null when off): the drafter, the tokens in the main cache, and this step's draft.</summary>
+    public MtpDrafter? Drafter { get; set; }
+    public List<int> History { get; } = new();
+    public int Draft { get; set; } = -1;
+    public float[]? DraftQ { get; set; }
 }
