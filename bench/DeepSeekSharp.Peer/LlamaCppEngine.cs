@@ -9,8 +9,7 @@ namespace DeepSeekSharp.Peer;
 public sealed class LlamaCppEngine : IStepEngine
 {
     private readonly LLamaWeights _weights;
-    private readonly ModelParams _params;
-    private LLamaContext _ctx;
+    private readonly LLamaContext _ctx;
     private readonly LLamaBatch _batch = new();
     private int _pos;
 
@@ -21,7 +20,6 @@ public sealed class LlamaCppEngine : IStepEngine
     private LlamaCppEngine(LLamaWeights weights, ModelParams p, LLamaContext ctx)
     {
         _weights = weights;
-        _params = p;
         _ctx = ctx;
         Threads = p.Threads ?? 0;
         VocabSize = weights.Vocab.Count;
@@ -29,9 +27,9 @@ public sealed class LlamaCppEngine : IStepEngine
 
     /// <summary>
     /// Loads a GGUF file. The KV cache is F32 (llama.cpp defaults to F16) so an F32 export can be compared with our
-    /// F32 latent cache; batch = context so a whole prompt is one decode call.
+    /// F32 latent cache; batch = context so a whole prompt is one decode call. flashAttention null: llama.cpp's auto.
     /// </summary>
-    public static LlamaCppEngine Load(string gguf, int threads, int contextSize)
+    public static LlamaCppEngine Load(string gguf, int threads, int contextSize, bool? flashAttention = null)
     {
         if (!LlamaCppNative.TryLoad(out var reason)) throw new DssException($"llama.cpp native library did not load: {reason}");
         var p = new ModelParams(gguf)
@@ -44,6 +42,7 @@ public sealed class LlamaCppEngine : IStepEngine
             GpuLayerCount = 0,
             TypeK = GGMLType.GGML_TYPE_F32,
             TypeV = GGMLType.GGML_TYPE_F32,
+            FlashAttention = flashAttention,
         };
         LLamaWeights weights;
         try
@@ -67,9 +66,7 @@ public sealed class LlamaCppEngine : IStepEngine
 
     public float[] Prefill(ReadOnlySpan<int> prompt)
     {
-        // A fresh context is the simplest way to an empty cache.
-        _ctx.Dispose();
-        _ctx = _weights.CreateContext(_params);
+        _ctx.NativeHandle.MemoryClear(true);
         _pos = 0;
         return Run(prompt);
     }

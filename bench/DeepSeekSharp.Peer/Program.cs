@@ -58,7 +58,7 @@ public static class Program
             if (a.Check > 0 && exact.Path is not null)
             {
                 using var ours = DssEngine.Load(a.Model, 64 + 16);
-                using var theirs = LlamaCppEngine.Load(exact.Path, a.Threads, 128);
+                using var theirs = LlamaCppEngine.Load(exact.Path, a.Threads, 128, flashAttention: false); // CPU flash attention rounds through F16
                 int agreed = 0, total = 0;
                 for (int p = 0; p < a.Check; p++)
                 {

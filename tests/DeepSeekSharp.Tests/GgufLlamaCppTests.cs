@@ -42,7 +42,7 @@ public class GgufLlamaCppTests
         using var tmp = new Fixtures.TempDir();
         string gguf = GgufExportTests.Export(tmp, "v3-tiny", GgmlType.F32);
         using var ours = DssEngine.Load(Fixtures.Dir("v3-tiny"), 128);
-        using var theirs = LlamaCppEngine.Load(gguf, threads: 1, contextSize: 128);
+        using var theirs = LlamaCppEngine.Load(gguf, threads: 1, contextSize: 128, flashAttention: false); // its CPU flash attention rounds through F16
         Assert.Equal(1024, theirs.VocabSize);
         int agreed = 0, total = 0;
         foreach (var prompt in Prompts())
@@ -52,7 +52,7 @@ public class GgufLlamaCppTests
             agreed += c.AgreedSteps;
             total += 12;
             Assert.True(c.Agree, $"prompt of {prompt.Length} tokens: llama.cpp differs from step {c.AgreedSteps} (ours {string.Join(",", c.Ours)}; theirs {string.Join(",", c.Theirs)})");
-            Assert.True(c.MaxLogitDiff.Max() < 1e-2, $"prompt of {prompt.Length} tokens: logits differ by up to {c.MaxLogitDiff.Max():E2}");
+            Assert.True(c.MaxLogitDiff.Max() < 1e-4, $"prompt of {prompt.Length} tokens: logits differ by up to {c.MaxLogitDiff.Max():E2}");
         }
         _out.WriteLine($"greedy agreement {agreed}/{total}");
     }
@@ -64,7 +64,7 @@ public class GgufLlamaCppTests
         using var tmp = new Fixtures.TempDir();
         string gguf = GgufExportTests.Export(tmp, "v3-tiny", GgmlType.Q8_0);
         using var ours = DssEngine.Load(Fixtures.Dir("v3-tiny"), 128);
-        using var theirs = LlamaCppEngine.Load(gguf, threads: 1, contextSize: 128);
+        using var theirs = LlamaCppEngine.Load(gguf, threads: 1, contextSize: 128, flashAttention: false); // its CPU flash attention rounds through F16
         var prompt = Prompts()[1];
         var (ids, logits) = GreedyComparison.Greedy(theirs, prompt, 12);
         Assert.All(ids, id => Assert.InRange(id, 0, 1023));
