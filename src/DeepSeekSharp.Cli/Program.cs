@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(TokenizerTrainCommand.CreateGroup());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create());
         return root;
     }
 }
