@@ -7,12 +7,17 @@ public static class CliHarness
 {
     private static readonly object Gate = new();
 
-    public static (int Exit, string Out, string Err) Run(params string[] args)
+    public static (int Exit, string Out, string Err) Run(params string[] args) => RunWithInput(null, args);
+
+    /// <summary>As <see cref="Run"/>, with <paramref name="stdin"/> as standard input.</summary>
+    public static (int Exit, string Out, string Err) RunWithInput(string? stdin, params string[] args)
     {
         lock (Gate)
         {
             var oldOut = Console.Out;
             var oldErr = Console.Error;
+            var oldIn = Console.In;
+            if (stdin is not null) Console.SetIn(new StringReader(stdin));
             var o = new StringWriter();
             var e = new StringWriter();
             Console.SetOut(o);
@@ -26,6 +31,7 @@ public static class CliHarness
             {
                 Console.SetOut(oldOut);
                 Console.SetError(oldErr);
+                Console.SetIn(oldIn);
             }
         }
     }
