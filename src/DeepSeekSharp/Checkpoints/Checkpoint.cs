@@ -30,7 +30,11 @@ public sealed class Checkpoint : IDisposable
             {
                 foreach (var shard in ReadIndex(index))
                 {
-                    var f = SafetensorsFile.Open(System.IO.Path.Combine(dir, shard.Key));
+                    string shardPath = System.IO.Path.Combine(dir, shard.Key);
+                    if (!File.Exists(shardPath))
+                        throw new CheckpointFormatException(index, shard.Value[0],
+                            $"the index maps it (and {shard.Value.Count - 1} more) to '{shard.Key}' but that file does not exist");
+                    var f = SafetensorsFile.Open(shardPath);
                     ck._files.Add(f);
                     foreach (var name in shard.Value)
                     {

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
 
@@ -17,6 +18,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _base;
     private readonly Dictionary<string, TensorInfo> _tensors;
+    private bool _disposed;
 
     public string Path { get; }
     public long FileLength { get; }
@@ -40,38 +42,58 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw new DssException($"{path}: file not found");
-        long length = new FileInfo(path).Length;
-        if (length < 8) throw new CheckpointFormatException(path, null, $"file is {length} bytes, too short for the 8-byte header length");
 
-        // Read and validate the header with plain file I/O before mapping anything.
-        byte[] headerBytes;
-        long headerLen;
-        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+        // One handle for validation and mapping, so the length we checked is the length we map.
+        var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        try
         {
+            long length = fs.Length;
+            if (length < 8) throw new CheckpointFormatException(path, null, $"file is {length} bytes, too short for the 8-byte header length");
+
+            // Read and validate the header with plain file I/O before mapping anything.
             Span<byte> lenBytes = stackalloc byte[8];
             fs.ReadExactly(lenBytes);
-            headerLen = (long)BitConverter.ToUInt64(lenBytes);
-            if (headerLen < 0 || headerLen > MaxHeaderBytes)
-                throw new CheckpointFormatException(path, null, $"header length {(ulong)headerLen} exceeds the limit of {MaxHeaderBytes} bytes");
+            ulong rawHeaderLen = BinaryPrimitives.ReadUInt64LittleEndian(lenBytes);
+            if (rawHeaderLen > MaxHeaderBytes)
+                throw new CheckpointFormatException(path, null, $"header length {rawHeaderLen} exceeds the limit of {MaxHeaderBytes} bytes");
+            long headerLen = (long)rawHeaderLen;
             if (8 + headerLen > length)
                 throw new CheckpointFormatException(path, null, $"header length {headerLen} runs past the end of the file ({length} bytes): the file is truncated or corrupt");
-            headerBytes = new byte[headerLen];
+            var headerBytes = new byte[headerLen];
             fs.ReadExactly(headerBytes);
+
+            long dataStart = 8 + headerLen;
+            long dataLength = length - dataStart;
+            var (tensors, metadata) = ParseHeader(path, headerBytes, dataStart, dataLength);
+
+            if (dataLength == 0)
+            {
+                fs.Dispose();
+                return new SafetensorsFile(path, length, null, null, null, dataStart, tensors, metadata);
+            }
+
+            var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            MemoryMappedViewAccessor? view = null;
+            try
+            {
+                view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+                byte* p = null;
+                view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+                p += view.PointerOffset;
+                return new SafetensorsFile(path, length, map, view, p, dataStart, tensors, metadata);
+            }
+            catch
+            {
+                view?.Dispose();
+                map.Dispose();
+                throw;
+            }
         }
-
-        long dataStart = 8 + headerLen;
-        long dataLength = length - dataStart;
-        var (tensors, metadata) = ParseHeader(path, headerBytes, dataStart, dataLength);
-
-        if (dataLength == 0)
-            return new SafetensorsFile(path, length, null, null, null, dataStart, tensors, metadata);
-
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        var view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-        byte* p = null;
-        view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-        p += view.PointerOffset;
-        return new SafetensorsFile(path, length, map, view, p, dataStart, tensors, metadata);
+        catch
+        {
+            fs.Dispose();
+            throw;
+        }
     }
 
     internal static (Dictionary<string, TensorInfo>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataStart, long dataLength)
@@ -106,6 +128,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
                     }
                     continue;
                 }
+                if (tensors.ContainsKey(prop.Name))
+                    throw new CheckpointFormatException(path, prop.Name, "appears twice in the header");
                 tensors.Add(prop.Name, ParseEntry(path, prop.Name, prop.Value, dataStart, dataLength));
             }
         }
@@ -178,11 +202,13 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public bool Contains(string name) => _tensors.ContainsKey(name);
 
     public TensorInfo Info(string name) =>
-        _tensors.TryGetValue(name, out var t) ? t : throw new CheckpointFormatException(Path, name, "missing tensor");
+        _tensors.TryGetValue(name, out var t) ? t : throw new CheckpointFormatException(Path, name, $"missing tensor (the file has {_tensors.Count} tensors)");
 
     /// <summary>Zero-copy view of a tensor's bytes.</summary>
     public ReadOnlySpan<byte> GetBytes(TensorInfo t)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckOwned(t);
         if (t.ByteLength == 0) return ReadOnlySpan<byte>.Empty;
         if (t.ByteLength > int.MaxValue) throw new DssException($"{Path}: tensor '{t.Name}' is larger than 2 GiB; use GetPointer");
         return new ReadOnlySpan<byte>(_base + t.Offset, (int)t.ByteLength);
@@ -191,10 +217,24 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public ReadOnlySpan<byte> GetBytes(string name) => GetBytes(Info(name));
 
     /// <summary>Pointer into the mapping (valid while this file is open).</summary>
-    public byte* GetPointer(TensorInfo t) => _base + t.Offset;
+    public byte* GetPointer(TensorInfo t)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckOwned(t);
+        return t.ByteLength == 0 ? null : _base + t.Offset;
+    }
+
+    /// <summary>A TensorInfo from another file would point anywhere in this mapping: refuse it.</summary>
+    private void CheckOwned(TensorInfo t)
+    {
+        if (!_tensors.TryGetValue(t.Name, out var own) || own.Offset != t.Offset || own.ByteLength != t.ByteLength)
+            throw new ArgumentException($"{Path}: tensor info '{t.Name}' does not belong to this file", nameof(t));
+    }
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (_view is not null)
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();

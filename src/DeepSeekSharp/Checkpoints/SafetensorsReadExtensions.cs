@@ -33,9 +33,21 @@ public static class SafetensorsReadExtensions
         return t.DType switch
         {
             DType.I32 => MemoryMarshal.Cast<byte, int>(bytes).ToArray(),
-            DType.I64 => MemoryMarshal.Cast<byte, long>(bytes).ToArray().Select(v => checked((int)v)).ToArray(),
+            DType.I64 => NarrowI64(f, name, MemoryMarshal.Cast<byte, long>(bytes)),
             DType.U8 => bytes.ToArray().Select(b => (int)b).ToArray(),
             _ => throw new CheckpointFormatException(f.Path, name, $"dtype {t.DType} is not an integer type"),
         };
+    }
+
+    private static int[] NarrowI64(SafetensorsFile f, string name, ReadOnlySpan<long> src)
+    {
+        var dst = new int[src.Length];
+        for (int i = 0; i < src.Length; i++)
+        {
+            if (src[i] < int.MinValue || src[i] > int.MaxValue)
+                throw new CheckpointFormatException(f.Path, name, $"element {i} = {src[i]} does not fit in a 32-bit integer");
+            dst[i] = (int)src[i];
+        }
+        return dst;
     }
 }

@@ -8,12 +8,18 @@ public static class BFloat16
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
 
-    /// <summary>Round to nearest even (NaN stays a quiet NaN), as PyTorch's float -> bfloat16 cast.</summary>
+    /// <summary>The NaN every NaN input becomes (PyTorch's c10::BFloat16 does the same, dropping sign and payload).</summary>
+    public const ushort CanonicalNaN = 0x7FC0;
+
+    /// <summary>
+    /// Round to nearest even, as PyTorch's float -> bfloat16 cast: ties go to the even mantissa, values past the
+    /// largest finite BF16 round to infinity, subnormals round like any other value, and any NaN becomes 0x7FC0.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ushort FromSingle(float f)
     {
         uint u = BitConverter.SingleToUInt32Bits(f);
-        if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (ushort)((u >> 16) | 0x0040);
+        if ((u & 0x7FFFFFFFu) > 0x7F800000u) return CanonicalNaN;
         uint lsb = (u >> 16) & 1u;
         u += 0x7FFFu + lsb;
         return (ushort)(u >> 16);
