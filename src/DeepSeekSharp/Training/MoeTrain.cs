@@ -37,9 +37,12 @@ public sealed class MoeTrain
     public long[] Load { get; }
     private readonly int[] _starts;
 
+    public int LayerId { get; }
+
     public MoeTrain(ParameterSet p, int layer)
     {
         _p = p;
+        LayerId = layer;
         _c = p.Config;
         _dim = _c.HiddenSize; _E = _c.NRoutedExperts; _k = _c.NumExpertsPerTok;
         _gate = p[HfNames.GateWeight(layer)];
