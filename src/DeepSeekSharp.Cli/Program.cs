@@ -13,6 +13,7 @@ public static class Program
         var root = new RootCommand("dss: run, serve, train and cost DeepSeek-V3-architecture models on the CPU");
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(GradCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         return root;
     }
 }

@@ -22,10 +22,20 @@ public static unsafe class Gemm
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, int M, int N, int K)
     {
         Check(x.Length, M * K, w.Length, N * K, y.Length, M * N);
+        // Tiles of (MTile rows of x) x (NTile rows of W) so a tile of W stays in cache while every row block of x
+        // passes over it (the lm_head's W is far larger than the caches).
+        const int MTile = 64, NTile = 64;
+        int mTiles = (M + MTile - 1) / MTile, nTiles = (N + NTile - 1) / NTile;
         fixed (float* px = x, pw = w, py = y)
         {
             var (a, b, c) = ((nint)px, (nint)pw, (nint)py);
-            For((M + 3) / 4, (long)M * N * K, i => ForwardRows((float*)a, (float*)b, (float*)c, i * 4, Math.Min(M, i * 4 + 4), N, K));
+            For(mTiles * nTiles, (long)M * N * K, i =>
+            {
+                int nt = i / mTiles, mt = i % mTiles;
+                int n0 = nt * NTile, n1 = Math.Min(N, n0 + NTile);
+                for (int m = mt * MTile, mEnd = Math.Min(M, m + MTile); m < mEnd; m += 4)
+                    ForwardRows((float*)a, (float*)b, (float*)c, m, Math.Min(mEnd, m + 4), n0, n1, N, K);
+            });
         }
     }
 
@@ -36,7 +46,7 @@ public static unsafe class Gemm
         {
             var (a, b, c) = ((nint)pdy, (nint)pw, (nint)pdx);
             // C = dx (M, K), A(m, n) = dy[m * N + n], B = W (N, K)
-            For((M + 3) / 4, (long)M * N * K, i => AccumulateAB((float*)c, (float*)a, N, 1, (float*)b, i * 4, Math.Min(M, i * 4 + 4), K, N));
+            Accumulate((float*)c, (float*)a, N, 1, (float*)b, M, K, N);
         }
     }
 
@@ -47,8 +57,29 @@ public static unsafe class Gemm
         {
             var (a, b, c) = ((nint)pdy, (nint)px, (nint)pdw);
             // C = dW (N, K), A(n, m) = dy[m * N + n], B = x (M, K)
-            For((N + 3) / 4, (long)M * N * K, i => AccumulateAB((float*)c, (float*)a, 1, N, (float*)b, i * 4, Math.Min(N, i * 4 + 4), K, M));
+            Accumulate((float*)c, (float*)a, 1, N, (float*)b, N, K, M);
         }
+    }
+
+    /// <summary>
+    /// C (rows, cols) += A (rows, inner) @ B (inner, cols): groups of 16 rows in parallel; within a group the inner
+    /// dimension goes in chunks of 256 so a chunk of B stays in cache for every row block. Each element sums its
+    /// products in ascending inner order whatever the split.
+    /// </summary>
+    private static void Accumulate(float* c, float* a, int ar, int aj, float* b, int rows, int cols, int inner)
+    {
+        const int RowGroup = 16, InnerChunk = 256;
+        var (pc, pa, pb) = ((nint)c, (nint)a, (nint)b);
+        For((rows + RowGroup - 1) / RowGroup, (long)rows * cols * inner, g =>
+        {
+            int r0 = g * RowGroup, r1 = Math.Min(rows, r0 + RowGroup);
+            for (int j0 = 0; j0 < inner; j0 += InnerChunk)
+            {
+                int j1 = Math.Min(inner, j0 + InnerChunk);
+                for (int r = r0; r < r1; r += 4)
+                    AccumulateAB((float*)pc, (float*)pa, ar, aj, (float*)pb, r, Math.Min(r1, r + 4), cols, j0, j1);
+            }
+        });
     }
 
     private static void For(int blocks, long flops, Action<int> body)
@@ -69,14 +100,14 @@ public static unsafe class Gemm
 
     /// <summary>Rows [m0, m1) of y = x @ W^T: 4 x 4 blocks of dot products.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardRows(float* x, float* w, float* y, int m0, int m1, int N, int K)
+    private static void ForwardRows(float* x, float* w, float* y, int m0, int m1, int n0, int n1, int N, int K)
     {
         int K16 = K & ~15;
-        int n = 0;
+        int n = n0;
         if (m1 - m0 == 4)
         {
             float* x0 = x + (long)m0 * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K;
-            for (; n + 4 <= N; n += 4)
+            for (; n + 4 <= n1; n += 4)
             {
                 float* w0 = w + (long)n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
                 Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
@@ -114,7 +145,7 @@ public static unsafe class Gemm
         for (int m = m0; m < m1; m++)
         {
             float* xm = x + (long)m * K;
-            for (int nn = n; nn < N; nn++) y[(long)m * N + nn] = Dot(xm, w + (long)nn * K, K);
+            for (int nn = n; nn < n1; nn++) y[(long)m * N + nn] = Dot(xm, w + (long)nn * K, K);
         }
     }
 
@@ -136,11 +167,11 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// C rows [r0, r1) (each of length cols) += sum over j &lt; inner of A(r, j) * B[j, :], where A(r, j) = a[r * ar + j * aj]
-    /// and B is row-major (inner, cols). Blocks of 4 rows x 64 columns are kept in registers over the whole sum.
+    /// C rows [r0, r1) (each of length cols) += sum over j in [j0, j1) of A(r, j) * B[j, :], where A(r, j) = a[r * ar + j * aj]
+    /// and B is row-major (inner, cols). Blocks of 4 rows x 64 columns are kept in registers over the chunk.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AccumulateAB(float* c, float* a, int ar, int aj, float* b, int r0, int r1, int cols, int inner)
+    private static void AccumulateAB(float* c, float* a, int ar, int aj, float* b, int r0, int r1, int cols, int j0, int j1)
     {
         int c64 = cols & ~63, c16 = cols & ~15;
         if (r1 - r0 == 4)
@@ -152,7 +183,7 @@ public static unsafe class Gemm
                 var s10 = Vector512.Load(c1); var s11 = Vector512.Load(c1 + 16); var s12 = Vector512.Load(c1 + 32); var s13 = Vector512.Load(c1 + 48);
                 var s20 = Vector512.Load(c2); var s21 = Vector512.Load(c2 + 16); var s22 = Vector512.Load(c2 + 32); var s23 = Vector512.Load(c2 + 48);
                 var s30 = Vector512.Load(c3); var s31 = Vector512.Load(c3 + 16); var s32 = Vector512.Load(c3 + 32); var s33 = Vector512.Load(c3 + 48);
-                for (int j = 0; j < inner; j++)
+                for (int j = j0; j < j1; j++)
                 {
                     float* bj = b + (long)j * cols + col;
                     var b0 = Vector512.Load(bj); var b1 = Vector512.Load(bj + 16); var b2 = Vector512.Load(bj + 32); var b3 = Vector512.Load(bj + 48);
@@ -175,14 +206,14 @@ public static unsafe class Gemm
                 s20.Store(c2); s21.Store(c2 + 16); s22.Store(c2 + 32); s23.Store(c2 + 48);
                 s30.Store(c3); s31.Store(c3 + 16); s32.Store(c3 + 32); s33.Store(c3 + 48);
             }
-            AccumulateColumns(c, a, ar, aj, b, r0, r1, cols, inner, c64, c16);
+            AccumulateColumns(c, a, ar, aj, b, r0, r1, cols, j0, j1, c64, c16);
             return;
         }
-        AccumulateColumns(c, a, ar, aj, b, r0, r1, cols, inner, 0, c16);
+        AccumulateColumns(c, a, ar, aj, b, r0, r1, cols, j0, j1, 0, c16);
     }
 
     /// <summary>Columns [from, cols) of rows [r0, r1): 16 columns at a time, then scalar.</summary>
-    private static void AccumulateColumns(float* c, float* a, int ar, int aj, float* b, int r0, int r1, int cols, int inner, int from, int c16)
+    private static void AccumulateColumns(float* c, float* a, int ar, int aj, float* b, int r0, int r1, int cols, int j0, int j1, int from, int c16)
     {
         for (int r = r0; r < r1; r++)
         {
@@ -190,14 +221,14 @@ public static unsafe class Gemm
             for (int col = from; col < c16; col += 16)
             {
                 var s = Vector512.Load(cr + col);
-                for (int j = 0; j < inner; j++)
+                for (int j = j0; j < j1; j++)
                     s = Vector512.FusedMultiplyAdd(Vector512.Create(a[(long)r * ar + (long)j * aj]), Vector512.Load(b + (long)j * cols + col), s);
                 s.Store(cr + col);
             }
             for (int col = Math.Max(from, c16); col < cols; col++)
             {
                 float s = cr[col];
-                for (int j = 0; j < inner; j++) s += a[(long)r * ar + (long)j * aj] * b[(long)j * cols + col];
+                for (int j = j0; j < j1; j++) s += a[(long)r * ar + (long)j * aj] * b[(long)j * cols + col];
                 cr[col] = s;
             }
         }

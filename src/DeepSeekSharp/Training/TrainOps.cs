@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using DeepSeekSharp.Modeling;
 
 namespace DeepSeekSharp.Training;
@@ -100,15 +101,9 @@ public static class TrainOps
                 continue;
             }
             if (y >= V) throw new DssException($"target token {y} is outside the vocabulary (0..{V - 1})");
-            float max = float.NegativeInfinity, logitY = row[y];
-            foreach (var v in row) if (v > max) max = v;
-            double sum = 0;
-            for (int i = 0; i < V; i++)
-            {
-                float e = MathF.Exp(row[i] - max);
-                row[i] = e;
-                sum += e;
-            }
+            float logitY = row[y];
+            float max = MaxOf(row);
+            double sum = ExpShifted(row, max);
             double logZ = Math.Log(sum) + max;
             total += logZ - logitY;
             float inv = (float)(scale / sum);
@@ -116,6 +111,48 @@ public static class TrainOps
             row[y] -= scale;
         }
         return total;
+    }
+
+    private static float MaxOf(ReadOnlySpan<float> row)
+    {
+        int n16 = row.Length & ~15;
+        var m = Vector512.Create(float.NegativeInfinity);
+        for (int i = 0; i < n16; i += 16) m = Vector512.Max(m, Vector512.Create(row.Slice(i, 16)));
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < 16; i++) max = Math.Max(max, m[i]);
+        for (int i = n16; i < row.Length; i++) max = Math.Max(max, row[i]);
+        return max;
+    }
+
+    /// <summary>row[i] = exp(row[i] - max) in place (Vector512 exp in blocks of 16); returns the sum in double, per block in order.</summary>
+    private static double ExpShifted(Span<float> row, float max)
+    {
+        int n16 = row.Length & ~15;
+        var vmax = Vector512.Create(max);
+        double sum = 0;
+        for (int i = 0; i < n16; i += 16)
+        {
+            var e = Vector512.Exp(Vector512.Create((ReadOnlySpan<float>)row.Slice(i, 16)) - vmax);
+            e.CopyTo(row.Slice(i, 16));
+            sum += Vector512.Sum(e);
+        }
+        for (int i = n16; i < row.Length; i++)
+        {
+            float e = MathF.Exp(row[i] - max);
+            row[i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    private static double SumExpShifted(ReadOnlySpan<float> row, float max)
+    {
+        int n16 = row.Length & ~15;
+        var vmax = Vector512.Create(max);
+        double sum = 0;
+        for (int i = 0; i < n16; i += 16) sum += Vector512.Sum(Vector512.Exp(Vector512.Create(row.Slice(i, 16)) - vmax));
+        for (int i = n16; i < row.Length; i++) sum += MathF.Exp(row[i] - max);
+        return sum;
     }
 
     /// <summary>Summed cross-entropy without gradients (validation).</summary>
@@ -127,11 +164,10 @@ public static class TrainOps
             int y = targets[t];
             if (y < 0) continue;
             var row = logits.Slice(t * V, V);
-            float max = float.NegativeInfinity;
-            foreach (var v in row) if (v > max) max = v;
-            double sum = 0;
-            for (int i = 0; i < V; i++) sum += MathF.Exp(row[i] - max);
-            total += Math.Log(sum) + max - row[y];
+            float logitY = row[y];
+            float max = MaxOf(row);
+            double sum = SumExpShifted(row, max);
+            total += Math.Log(sum) + max - logitY;
         }
         return total;
     }

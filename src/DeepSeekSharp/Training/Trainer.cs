@@ -74,10 +74,11 @@ public sealed class Trainer
         Optimizer.Update(t, lr, clip);
         var load = LoadBalancer.Update(Model, o.BiasGamma);
         Step = t;
+        double seconds = sw.Elapsed.TotalSeconds; // training only, validation excluded
         double? val = null;
         if (t == 1 || t % Math.Max(1, o.EvalEvery) == 0 || t == o.Steps) val = Evaluate();
         return new StepMetrics(t, main / (sequences * T), mtp ? mtpLoss / (sequences * (T - 1)) : 0, balance / sequences, lr, norm,
-            sequences * (T + 1), sw.Elapsed.TotalSeconds, load, val);
+            sequences * T, seconds, load, val);
     }
 
     /// <summary>Mean next-token cross-entropy on the first EvalSequences validation windows (NaN when there are none).</summary>
