@@ -3,6 +3,7 @@ using System.Diagnostics;
 namespace DeepSeekSharp.Training;
 
 /// <summary>What one optimiser step did.</summary>
+/// <param name="BalanceLoss">alpha x the mean over the step's sequences of the summed per-layer balance losses</param>
 public sealed record StepMetrics(int Step, double Loss, double MtpLoss, double BalanceLoss, double Lr, double GradNorm,
     int Tokens, double Seconds, ExpertLoad[] Load, double? ValLoss)
 {
@@ -77,7 +78,7 @@ public sealed class Trainer
         double seconds = sw.Elapsed.TotalSeconds; // training only, validation excluded
         double? val = null;
         if (t == 1 || t % Math.Max(1, o.EvalEvery) == 0 || t == o.Steps) val = Evaluate();
-        return new StepMetrics(t, main / (sequences * T), mtp ? mtpLoss / (sequences * (T - 1)) : 0, balance / sequences, lr, norm,
+        return new StepMetrics(t, main / (sequences * T), mtp ? mtpLoss / (sequences * (T - 1)) : 0, balance, lr, norm,
             sequences * T, seconds, load, val);
     }
 
