@@ -22,6 +22,8 @@ public static class Program
         root.Subcommands.Add(TokenizerTrainCommand.CreateGroup());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
+        root.Subcommands.Add(GradCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         return root;
     }
 }
