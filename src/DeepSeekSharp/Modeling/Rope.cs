@@ -80,6 +80,20 @@ public sealed class Rope
         return new Table(cos, sin, n);
     }
 
+    /// <summary>cos (dim/2) of position pos (grows the table when needed).</summary>
+    public ReadOnlySpan<float> Cos(int pos)
+    {
+        EnsurePositions(pos + 1);
+        return _table.Cos.AsSpan(pos * Half, Half);
+    }
+
+    /// <summary>sin (dim/2) of position pos (grows the table when needed).</summary>
+    public ReadOnlySpan<float> Sin(int pos)
+    {
+        EnsurePositions(pos + 1);
+        return _table.Sin.AsSpan(pos * Half, Half);
+    }
+
     /// <summary>Rotates x (length Dim) in place for position pos.</summary>
     public void Apply(Span<float> x, int pos)
     {
