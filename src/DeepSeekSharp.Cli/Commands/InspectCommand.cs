@@ -33,7 +33,7 @@ internal static class InspectCommand
             : "plain";
         w.WriteLine($"rope            theta {c.RopeTheta}, {rope}; softmax scale {c.SoftmaxScale:G6}");
         if (c.NRoutedExperts > 0)
-            w.WriteLine($"moe             {c.NRoutedExperts} routed experts (intermediate {c.MoeIntermediateSize}), {c.NumExpertsPerTok} active, {c.NSharedExperts} shared; {c.TopkMethod} in {c.NGroup} groups (top {c.TopkGroup}), {c.ScoringFunc}, norm_topk_prob {c.NormTopkProb}, routed_scaling_factor {c.RoutedScalingFactor}");
+            w.WriteLine($"moe             {c.NRoutedExperts} routed experts (intermediate {c.MoeIntermediateSize}), {c.NumExpertsPerTok} active, {c.NSharedExperts} shared; {c.TopkMethod.ToConfigName()} in {c.NGroup} groups (top {c.TopkGroup}), {c.ScoringFunc.ToConfigName()}, norm_topk_prob {c.NormTopkProb}, routed_scaling_factor {c.RoutedScalingFactor}");
         w.WriteLine($"parameters      {Fmt(s.TotalParams)} total, {Fmt(s.ActivatedParams)} activated per token (incl. embedding and head){(s.MtpParams > 0 ? $", MTP {Fmt(s.MtpParams)}" : "")}");
         w.WriteLine($"bytes by dtype  {string.Join(", ", s.BytesByDType.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value:N0}"))}");
         if (c.QuantizationConfig is { } q)

@@ -5,6 +5,19 @@ namespace DeepSeekSharp.Modeling;
 public enum TopkMethod { Greedy, GroupLimitedGreedy, NoauxTc }
 public enum ScoringFunc { Softmax, Sigmoid }
 
+public static class ConfigNames
+{
+    /// <summary>The config.json spelling: greedy, group_limited_greedy, noaux_tc.</summary>
+    public static string ToConfigName(this TopkMethod m) => m switch
+    {
+        TopkMethod.Greedy => "greedy",
+        TopkMethod.GroupLimitedGreedy => "group_limited_greedy",
+        _ => "noaux_tc",
+    };
+
+    public static string ToConfigName(this ScoringFunc f) => f == ScoringFunc.Softmax ? "softmax" : "sigmoid";
+}
+
 /// <summary>YaRN RoPE extension (DeepSeek's rope_scaling with type "yarn").</summary>
 public sealed record YarnScaling(
     double Factor,
