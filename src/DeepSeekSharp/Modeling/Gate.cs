@@ -50,54 +50,12 @@ public sealed class Gate
         }
     }
 
-    /// <summary>Chooses experts for one token from its (unbiased) scores.</summary>
+    /// <summary>Chooses experts for one token from its (unbiased) scores (see <see cref="ExpertRouting"/>).</summary>
     public void Route(ReadOnlySpan<float> scores, Span<float> biased, Span<int> idx, Span<float> wts)
     {
-        int E = _c.NRoutedExperts, k = TopK;
-        for (int e = 0; e < E; e++) biased[e] = Bias is null ? scores[e] : scores[e] + Bias[e];
-
-        if (_c.NGroup > 1 && _c.TopkMethod != TopkMethod.Greedy)
-        {
-            int G = _c.NGroup, per = E / G;
-            Span<float> groupScore = stackalloc float[G];
-            for (int g = 0; g < G; g++)
-            {
-                var grp = biased.Slice(g * per, per);
-                if (_c.TopkMethod == TopkMethod.NoauxTc)
-                {
-                    float a = float.NegativeInfinity, b = float.NegativeInfinity; // top-2
-                    foreach (var v in grp)
-                    {
-                        if (v > a) { b = a; a = v; }
-                        else if (v > b) b = v;
-                    }
-                    groupScore[g] = per >= 2 ? a + b : a;
-                }
-                else
-                {
-                    float m = float.NegativeInfinity;
-                    foreach (var v in grp) if (v > m) m = v;
-                    groupScore[g] = m;
-                }
-            }
-            Span<int> keepGroups = stackalloc int[_c.TopkGroup];
-            TopKIndices(groupScore, keepGroups);
-            Span<bool> keep = stackalloc bool[G];
-            foreach (var g in keepGroups) keep[g] = true;
-            for (int g = 0; g < G; g++)
-                if (!keep[g]) biased.Slice(g * per, per).Fill(float.NegativeInfinity);
-        }
-
-        TopKIndices(biased[..E], idx);
-        float sum = 0;
-        for (int i = 0; i < k; i++)
-        {
-            wts[i] = scores[idx[i]];
-            sum += wts[i];
-        }
-        float scale = (float)_c.RoutedScalingFactor;
-        for (int i = 0; i < k; i++)
-            wts[i] = _c.NormTopkProb ? wts[i] / (sum + 1e-20f) * scale : wts[i] * scale;
+        ExpertRouting.Choose(_c, scores, Bias, biased, idx);
+        Span<float> raw = stackalloc float[idx.Length];
+        ExpertRouting.Weigh(_c, scores, idx, raw, wts);
     }
 
     /// <summary>Indices of the idx.Length largest values, descending (ties: lower index first).</summary>
