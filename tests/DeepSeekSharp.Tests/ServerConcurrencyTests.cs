@@ -50,7 +50,6 @@ public class ServerConcurrencyTests
         const int clients = 32, perClient = 3;
         int peakActive = 0;
         server.Client.Batcher.BeforeStep = items => peakActive = Math.Max(peakActive, items.Count);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
         var results = await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
         {
             var mine = new List<((int Q, int L) Key, bool Stream, (string Text, int Tokens) Got)>();
@@ -62,7 +61,6 @@ public class ServerConcurrencyTests
             }
             return mine;
         })));
-        sw.Stop();
 
         var all = results.SelectMany(r => r).ToList();
         Assert.Equal(clients * perClient, all.Count);
@@ -72,7 +70,6 @@ public class ServerConcurrencyTests
             Assert.Equal(alone[key].Tokens, got.Tokens);
         }
         Assert.True(peakActive > 1, "requests never shared a decode step");
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"took {sw.Elapsed}");
 
         await server.WaitIdleAsync();
         Assert.Equal(okBefore + clients * perClient, await server.Metric("dss_requests_total{endpoint=\"chat_completions\",code=\"200\"}"));
