@@ -80,6 +80,6 @@ public static class LlamaCppLocator
         return $"{os}-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
     }
 
-    private static string LibraryFile(string name) =>
+    internal static string LibraryFile(string name) =>
         OperatingSystem.IsWindows() ? $"{name}.dll" : OperatingSystem.IsMacOS() ? $"lib{name}.dylib" : $"lib{name}.so";
 }

@@ -43,7 +43,7 @@ public static class PeerRun
         LlamaCppNative.EnsureLoaded();
         var lib = LlamaCppNative.Loaded!;
         log?.Invoke($"llama.cpp: {lib.LlamaPath} (from {lib.Source})");
-        if (WorkerPool.Shared.Threads != o.Threads) WorkerPool.Shared.SetThreads(o.Threads);
+        if (WorkerPool.Shared.Threads != o.Threads) WorkerPool.Shared.SetThreads(o.Threads); // our side gets the same thread count (not during another forward pass)
 
         string dir = o.KeepDir ?? Directory.CreateTempSubdirectory("dss-peer-").FullName;
         Directory.CreateDirectory(dir);
