@@ -26,12 +26,14 @@ public sealed class LlamaCppEngine : IStepEngine
     }
 
     /// <summary>
-    /// Loads a GGUF file. The KV cache is F32 (llama.cpp defaults to F16) so an F32 export can be compared with our
-    /// F32 latent cache; batch = context so a whole prompt is one decode call. flashAttention null: llama.cpp's auto.
+    /// Loads a GGUF file. The KV cache is F32 by default (llama.cpp's own default is F16) so an F32 export can be
+    /// compared with our F32 latent cache; batch = context so a whole prompt is one decode call. flashAttention null:
+    /// llama.cpp's auto.
     /// </summary>
-    public static LlamaCppEngine Load(string gguf, int threads, int contextSize, bool? flashAttention = null)
+    public static LlamaCppEngine Load(string gguf, int threads, int contextSize, bool? flashAttention = null, bool f32Cache = true)
     {
-        if (!LlamaCppNative.TryLoad(out var reason)) throw new DssException($"llama.cpp native library did not load: {reason}");
+        LlamaCppNative.EnsureLoaded();
+        var kv = f32Cache ? GGMLType.GGML_TYPE_F32 : GGMLType.GGML_TYPE_F16;
         var p = new ModelParams(gguf)
         {
             ContextSize = (uint)contextSize,
@@ -40,8 +42,8 @@ public sealed class LlamaCppEngine : IStepEngine
             Threads = threads,
             BatchThreads = threads,
             GpuLayerCount = 0,
-            TypeK = GGMLType.GGML_TYPE_F32,
-            TypeV = GGMLType.GGML_TYPE_F32,
+            TypeK = kv,
+            TypeV = kv,
             FlashAttention = flashAttention,
         };
         LLamaWeights weights;

@@ -2,8 +2,15 @@ using System.Diagnostics;
 
 namespace DeepSeekSharp.Peer;
 
-/// <summary>Load time, prefill and decode speed of one engine on one model, measured in this process.</summary>
-public sealed record EngineTimes(string Engine, string Weights, double LoadSeconds, double PrefillTokPerSec, double DecodeTokPerSec);
+/// <summary>
+/// Load time, prefill and decode speed of one engine on one model, measured in this process; the weights' size on
+/// disk and bits per weight (bytes * 8 / parameters) say how comparable two rows are.
+/// </summary>
+public sealed record EngineTimes(string Engine, string Weights, double LoadSeconds, double PrefillTokPerSec, double DecodeTokPerSec)
+{
+    public long WeightBytes { get; init; }
+    public double BitsPerWeight { get; init; }
+}
 
 public static class PeerBenchmark
 {
@@ -42,20 +49,5 @@ public static class PeerBenchmark
         double decodeS = sw.Elapsed.TotalSeconds;
         log?.Invoke($"{e.Name} ({weights}): decode {decodeTokens} tokens in {decodeS:F2} s");
         return new EngineTimes(e.Name, weights, loadS, promptTokens / prefillS, decodeTokens / decodeS);
-    }
-
-    /// <summary>A Markdown table of all rows, then ours/theirs ratios against each llama.cpp row.</summary>
-    public static string Table(EngineTimes ours, IReadOnlyList<EngineTimes> theirs, int threads, int promptTokens, int decodeTokens)
-    {
-        var w = new StringWriter();
-        w.WriteLine($"threads {threads}, prefill {promptTokens} tokens, decode {decodeTokens} tokens");
-        w.WriteLine();
-        w.WriteLine("| engine | weights | load s | prefill tok/s | decode tok/s |");
-        w.WriteLine("| --- | --- | ---: | ---: | ---: |");
-        foreach (var r in new[] { ours }.Concat(theirs))
-            w.WriteLine($"| {r.Engine} | {r.Weights} | {r.LoadSeconds:F2} | {r.PrefillTokPerSec:F1} | {r.DecodeTokPerSec:F2} |");
-        foreach (var t in theirs)
-            w.WriteLine($"| ratio ours/theirs | {ours.Weights} vs {t.Weights} | {ours.LoadSeconds / t.LoadSeconds:F2} | {ours.PrefillTokPerSec / t.PrefillTokPerSec:F2} | {ours.DecodeTokPerSec / t.DecodeTokPerSec:F2} |");
-        return w.ToString();
     }
 }

@@ -6,7 +6,8 @@ namespace DeepSeekSharp.Cli.Commands;
 
 /// <summary>
 /// `dss bench --model DIR [--prompt-tokens 512] [--gen-tokens 64] [--threads N] [--json FILE]`: prefill and decode
-/// speed against this machine's FMA peak and read bandwidth, measured in the same run.
+/// speed against this machine's FMA peak and read bandwidth, measured in the same run. With `--peer llama.cpp` it
+/// runs the same model in llama.cpp next to ours instead (<see cref="BenchPeerCommand"/>).
 /// </summary>
 internal static class BenchCommand
 {
@@ -18,12 +19,17 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: DSS_THREADS or all cores)", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Also write every figure to this JSON file" };
         var probeMb = new Option<int>("--probe-mb") { Description = "Size of the bandwidth probe's buffer in MiB", DefaultValueFactory = _ => 1024 };
-        var cmd = new Command("bench", "Measure prefill and decode speed against this machine's FMA peak and memory bandwidth")
+        var peer = new BenchPeerCommand.Options();
+        var cmd = new Command("bench", "Measure prefill and decode speed against this machine's FMA peak and memory bandwidth, or next to llama.cpp (--peer)")
         {
-            model, prompt, gen, threads, json, probeMb,
+            model, prompt, gen, threads, json, probeMb, peer.Peer, peer.GgufType, peer.CheckPrompts, peer.KeepGguf, peer.Verbose,
         };
         cmd.SetGuardedAction(p =>
         {
+            if (p.GetValue(peer.Peer) is { } name)
+                return BenchPeerCommand.Run(p, peer, name, p.GetValue(model)!, p.GetValue(threads), p.GetValue(prompt),
+                    p.GetResult(gen) is { Implicit: false } ? p.GetValue(gen) : BenchPeerCommand.DefaultGenTokens, p.GetValue(json));
+            peer.RejectWithoutPeer(p);
             int mb = p.GetValue(probeMb);
             if (mb < 1) throw new DssException($"--probe-mb must be at least 1, got {mb}");
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
