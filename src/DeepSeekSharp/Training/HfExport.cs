@@ -30,9 +30,22 @@ public static class HfExport
             foreach (var name in TokenizerFiles)
             {
                 string src = Path.Combine(tokenizerDir, name);
-                if (File.Exists(src)) extra[name] = File.ReadAllBytes(src);
+                if (!File.Exists(src)) continue;
+                extra[name] = name == "tokenizer_config.json" ? WithoutBos(File.ReadAllText(src)) : File.ReadAllBytes(src);
             }
         ShardedCheckpointWriter.Write(dir, entries, maxShardBytes: 4L << 30, extraFiles: extra, overwrite: true);
+    }
+
+    /// <summary>
+    /// The trainer packs documents separated by the end-of-sequence token and never feeds a BOS token, so the exported
+    /// tokenizer_config.json says add_bos_token: false and prompts start the way training text did.
+    /// </summary>
+    internal static byte[] WithoutBos(string tokenizerConfigJson)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(tokenizerConfigJson) as System.Text.Json.Nodes.JsonObject
+            ?? throw new DssException("tokenizer_config.json is not a JSON object");
+        node["add_bos_token"] = false;
+        return System.Text.Encoding.UTF8.GetBytes(node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 
     private static SafetensorsEntry Entry(string name, ParamTensor t, float[] data, bool bf16)

@@ -1,0 +1,17 @@
+using System.Text.Json;
+using DeepSeekSharp.Training;
+
+namespace DeepSeekSharp.Tests;
+
+public class TrainingExportTests
+{
+    [Fact]
+    public void ExportedTokenizerConfigAddsNoBos()
+    {
+        var bytes = HfExport.WithoutBos("""{"add_bos_token": true, "bos_token": "<s>", "chat_template": "{{ bos_token }}"}""");
+        using var doc = JsonDocument.Parse(bytes);
+        Assert.False(doc.RootElement.GetProperty("add_bos_token").GetBoolean());
+        Assert.Equal("<s>", doc.RootElement.GetProperty("bos_token").GetString());
+        Assert.Throws<DssException>(() => HfExport.WithoutBos("[1]"));
+    }
+}
