@@ -19,10 +19,12 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: DSS_THREADS or all cores)", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Also write every figure to this JSON file" };
         var probeMb = new Option<int>("--probe-mb") { Description = "Size of the bandwidth probe's buffer in MiB", DefaultValueFactory = _ => 1024 };
+        var streams = new Option<string?>("--streams") { Description = "Aggregate decode tok/s of concurrent streams through the batcher instead, e.g. 1,2,4,8,16" };
+        var speculative = new Option<string?>("--speculative") { Description = "With --streams: mtp or off (default: mtp when the model has MTP layers)" };
         var peer = new BenchPeerCommand.Options();
         var cmd = new Command("bench", "Measure prefill and decode speed against this machine's FMA peak and memory bandwidth, or next to llama.cpp (--peer)")
         {
-            model, prompt, gen, threads, json, probeMb, peer.Peer, peer.GgufType, peer.CheckPrompts, peer.KeepGguf, peer.Verbose,
+            model, prompt, gen, threads, json, probeMb, streams, speculative, peer.Peer, peer.GgufType, peer.CheckPrompts, peer.KeepGguf, peer.Verbose,
         };
         cmd.SetGuardedAction(p =>
         {
@@ -30,6 +32,7 @@ internal static class BenchCommand
                 return BenchPeerCommand.Run(p, peer, name, p.GetValue(model)!, p.GetValue(threads), p.GetValue(prompt),
                     p.GetResult(gen) is { Implicit: false } ? p.GetValue(gen) : BenchPeerCommand.DefaultGenTokens, p.GetValue(json));
             peer.RejectWithoutPeer(p);
+            if (p.GetValue(streams) is { } list) return RunStreams(p.GetValue(model)!, list, p.GetValue(gen), p.GetValue(speculative), p.GetValue(threads));
             int mb = p.GetValue(probeMb);
             if (mb < 1) throw new DssException($"--probe-mb must be at least 1, got {mb}");
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
@@ -44,6 +47,32 @@ internal static class BenchCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static int RunStreams(string dir, string list, int genTokens, string? speculative, int threads)
+    {
+        var counts = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(x => int.TryParse(x, out int n) && n > 0 ? n : throw new DssException($"--streams: '{x}' is not a positive count")).ToArray();
+        bool? spec = speculative?.ToLowerInvariant() switch
+        {
+            null => null,
+            "mtp" or "on" => true,
+            "off" => false,
+            var x => throw new DssException($"--speculative '{x}' is not one of mtp, off"),
+        };
+        if (threads > 0) Numerics.WorkerPool.Shared.SetThreads(threads);
+        using var m = Modeling.Transformer.Load(dir);
+        var results = StreamsBench.Run(m, counts, genTokens, spec, line => Console.Error.WriteLine(line));
+        var t = new Table().Title($"dss bench --streams: {Path.GetFileName(Path.GetFullPath(dir))}, {genTokens} tokens per stream, {Numerics.WorkerPool.Shared.Threads} thread(s)");
+        t.AddColumn("streams");
+        t.AddColumn(new TableColumn("aggregate decode tok/s").RightAligned());
+        t.AddColumn(new TableColumn("vs 1 stream").RightAligned());
+        t.AddColumn(new TableColumn("MTP acceptance").RightAligned());
+        double one = results[0].TokensPerSecond / results[0].Streams;
+        foreach (var r in results)
+            t.AddRow($"{r.Streams}", $"{r.TokensPerSecond:F1}", one > 0 ? $"{r.TokensPerSecond / one:F2}x" : "", r.AcceptanceRate > 0 ? $"{r.AcceptanceRate:P1}" : "-");
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) }).Write(t);
+        return 0;
     }
 
     internal static Table Table(BenchReport r)
