@@ -25,10 +25,9 @@ public class Fp8TrainingCliTests
         Assert.NotEqual(0, Cli.Program.BuildRoot().Parse(new[] { "grad", "--model", dir, "--ids", "5,9", "--precision", "fp4" }).Invoke());
     }
 
-    [Fact]
-    public void ExperimentWritesReportJsonAndChart()
+    /// <summary>A tiny config, a small text and a 300-token tokenizer trained on it: (config path, data path, tokenizer dir).</summary>
+    private static (string Config, string Data, string Tokenizer) SmallSetup(Fixtures.TempDir tmp)
     {
-        using var tmp = new Fixtures.TempDir();
         var cfg = JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures.Dir("v3-tiny"), "config.json")))!.AsObject();
         cfg["vocab_size"] = 300;
         cfg["hidden_size"] = 16;
@@ -40,10 +39,35 @@ public class Fp8TrainingCliTests
         // A small tokenizer keeps the model (and the test) small.
         string tok = tmp.File("tok");
         Assert.Equal(0, Cli.Program.BuildRoot().Parse(new[] { "tokenizer", "train", "--data", tmp.File("data.txt"), "--vocab-size", "300", "--out", tok }).Invoke());
+        return (tmp.File("config.json"), tmp.File("data.txt"), tok);
+    }
+
+    [Fact]
+    public void TrainFp8RunsAndResumesOnlyWithTheSamePrecision()
+    {
+        using var tmp = new Fixtures.TempDir();
+        var (config, data, tok) = SmallSetup(tmp);
+        string run = tmp.File("run");
+        string[] Args(int steps, string precision, bool resume) => new[]
+        {
+            "train", "--config", config, "--tokenizer", tok, "--data", data, "--out", run, "--steps", steps.ToString(),
+            "--batch", "1", "--seq", "8", "--eval-every", "1", "--eval-seqs", "1", "--precision", precision,
+        }.Concat(resume ? new[] { "--resume" } : Array.Empty<string>()).ToArray();
+        Assert.Equal(0, Cli.Program.BuildRoot().Parse(Args(1, "fp8", false)).Invoke());
+        Assert.Equal(CommandRunner.UserError, Cli.Program.BuildRoot().Parse(Args(2, "bf16", true)).Invoke());
+        Assert.Equal(0, Cli.Program.BuildRoot().Parse(Args(2, "fp8", true)).Invoke());
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(run, Training.RunLog.MetricsFile)).Length);
+    }
+
+    [Fact]
+    public void ExperimentWritesReportJsonAndChart()
+    {
+        using var tmp = new Fixtures.TempDir();
+        var (config, data, tok) = SmallSetup(tmp);
         string outDir = tmp.File("report");
         int rc = Cli.Program.BuildRoot().Parse(new[]
         {
-            "experiment", "fp8-vs-bf16", "--config", tmp.File("config.json"), "--tokenizer", tok, "--data", tmp.File("data.txt"),
+            "experiment", "fp8-vs-bf16", "--config", config, "--tokenizer", tok, "--data", data,
             "--steps", "3", "--seeds", "2", "--batch", "1", "--seq", "8", "--eval-every", "1", "--eval-seqs", "2", "--out", outDir,
         }).Invoke();
         Assert.Equal(0, rc);
