@@ -92,9 +92,9 @@ public class PrecisionGemmTests(ITestOutputHelper output)
         var dy = Randn(rng, M * N, 0, 1e-4); // gradients are small: scales must follow them down
         var holder = new ParameterSet(config, includeMtp: false);
         wv.CopyTo(holder.Data, 0);
-        foreach (var precision in new[] { TrainPrecision.Bf16, TrainPrecision.Fp8 })
+        foreach (var (precision, scales) in new[] { (TrainPrecision.Bf16, Fp8ScaleFormat.Float), (TrainPrecision.Fp8, Fp8ScaleFormat.Float), (TrainPrecision.Fp8, Fp8ScaleFormat.Ue8m0) })
         {
-            var pol = new PrecisionPolicy(holder, precision);
+            var pol = new PrecisionPolicy(holder, precision, scales);
             var y = new float[M * N]; var yRef = new float[M * N];
             pol.Forward(x, w, y, M);
             Gemm.Forward(x, wv, yRef, M, N, K);
@@ -107,7 +107,7 @@ public class PrecisionGemmTests(ITestOutputHelper output)
             var dwRef = new float[N * K];
             Gemm.AccumulateWeight(dy, x, dwRef, M, N, K);
             double ey = RelFro(y, yRef), edx = RelFro(dx, dxRef), edw = RelFro(dw, dwRef);
-            output.WriteLine($"{precision}: relative Frobenius error Fprop {ey:E2}, Dgrad {edx:E2}, Wgrad {edw:E2}");
+            output.WriteLine($"{precision} ({scales} scales): relative Frobenius error Fprop {ey:E2}, Dgrad {edx:E2}, Wgrad {edw:E2}");
             double limit = precision == TrainPrecision.Bf16 ? 0.01 : 0.06;
             Assert.InRange(ey, 1e-7, limit);
             Assert.InRange(edx, 1e-7, limit);
