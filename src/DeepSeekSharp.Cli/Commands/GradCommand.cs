@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DeepSeekSharp.Training;
+using DeepSeekSharp.Training.Precision;
 
 namespace DeepSeekSharp.Cli.Commands;
 
@@ -20,15 +21,17 @@ internal static class GradCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var output = new Option<string>("--output", "-o") { Description = "Output safetensors file", DefaultValueFactory = _ => "grad.safetensors" };
+        var precision = PrecisionOptions.Precision();
         var cmd = new Command("grad", "Compute the mean next-token cross-entropy of token sequences and its gradient for every weight");
         cmd.Options.Add(model);
         cmd.Options.Add(ids);
         cmd.Options.Add(output);
+        cmd.Options.Add(precision);
         cmd.SetGuardedAction(p =>
         {
             var seqs = p.GetValue(ids)!.Select(ModelOptions.ParseIds).ToArray();
             var parameters = ParameterInit.LoadCheckpoint(p.GetValue(model)!, includeMtp: false);
-            var m = new TrainModel(parameters);
+            var m = new TrainModel(parameters, TrainPrecisionNames.Parse(p.GetValue(precision)!));
             double loss = GradComputation.Compute(m, seqs);
             string path = p.GetValue(output)!;
             GradComputation.Write(path, loss, parameters);

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using DeepSeekSharp.Modeling;
 using DeepSeekSharp.Tokenization;
 using DeepSeekSharp.Training;
+using DeepSeekSharp.Training.Precision;
 
 namespace DeepSeekSharp.Cli.Commands;
 
@@ -40,8 +41,10 @@ internal static class TrainCommand
         dtype.AcceptOnlyFromAmong("bf16", "f32");
         var threads = new Option<int>("--threads") { Description = "Threads for the matrix products (default: all cores)", DefaultValueFactory = _ => 0 };
 
+        var precision = PrecisionOptions.Precision();
+        var fp8Scales = PrecisionOptions.Fp8Scales();
         var cmd = new Command("train", "Train a DeepSeek-V3-architecture model on text (F32, MTP, auxiliary-loss-free balancing, AdamW)");
-        foreach (var o in new Option[] { config, tokenizer, data, output, steps, batch, seq, lr, resume, accum, warmup, seed, evalEvery, evalSeqs, saveEvery, init, noMtp, mtpLambda, alpha, gamma, dtype, threads })
+        foreach (var o in new Option[] { config, tokenizer, data, output, steps, batch, seq, lr, resume, accum, warmup, seed, evalEvery, evalSeqs, saveEvery, init, noMtp, mtpLambda, alpha, gamma, dtype, threads, precision, fp8Scales })
             cmd.Options.Add(o);
         cmd.SetGuardedAction(p =>
         {
@@ -51,6 +54,7 @@ internal static class TrainCommand
                 Accumulation = p.GetValue(accum), Warmup = p.GetValue(warmup), Seed = p.GetValue(seed),
                 EvalEvery = p.GetValue(evalEvery), EvalSequences = p.GetValue(evalSeqs), SaveEvery = p.GetValue(saveEvery),
                 MtpLambda = p.GetValue(mtpLambda), BalanceAlpha = p.GetValue(alpha), BiasGamma = p.GetValue(gamma),
+                Precision = TrainPrecisionNames.Parse(p.GetValue(precision)!), Fp8Scales = TrainPrecisionNames.ParseScales(p.GetValue(fp8Scales)!),
             };
             if (p.GetValue(threads) > 0) Gemm.Threads = p.GetValue(threads);
             var run = new TrainRunSettings(p.GetValue(config)!, p.GetValue(tokenizer)!, p.GetValue(data)!, p.GetValue(output)!,
@@ -96,7 +100,7 @@ internal static class TrainRun
             TrainState.Load(statePath, trainer);
             err.WriteLine($"resumed at step {trainer.Step} (data position {trainer.Sample})");
         }
-        err.WriteLine($"model: {parameters.Count:N0} parameters (F32){(parameters.HasMtp ? ", with MTP" : "")}; {o.Steps} steps of {o.Batch}x{o.Accumulation} sequences of {o.Seq}, lr {o.Lr}, warm-up {o.WarmupSteps}; {Gemm.Threads} thread(s)");
+        err.WriteLine($"model: {parameters.Count:N0} parameters (F32 master weights, {o.Precision.Name()} GEMMs){(parameters.HasMtp ? ", with MTP" : "")}; {o.Steps} steps of {o.Batch}x{o.Accumulation} sequences of {o.Seq}, lr {o.Lr}, warm-up {o.WarmupSteps}; {Gemm.Threads} thread(s)");
         File.WriteAllText(Path.Combine(s.Out, "config.json"), configJson);
 
         var log = new RunLog(s.Out, trainer.Step);

@@ -14,6 +14,8 @@ public sealed class AdamW
     public double Beta2 { get; init; } = 0.95;
     public double Eps { get; init; } = 1e-8;
     public double WeightDecay { get; init; } = 0.1;
+    /// <summary>Store the moments in BF16 (rounded to nearest even after each update), as DeepSeek-V3's FP8 recipe.</summary>
+    public bool Bf16Moments { get; init; }
 
     public AdamW(ParameterSet p)
     {
@@ -37,8 +39,10 @@ public sealed class AdamW
             for (int i = start; i < end; i++)
             {
                 float gi = g[i] * gradScale;
-                float m = M[i] = b1 * M[i] + (1 - b1) * gi;
-                float v = V[i] = b2 * V[i] + (1 - b2) * gi * gi;
+                float m = b1 * M[i] + (1 - b1) * gi;
+                float v = b2 * V[i] + (1 - b2) * gi * gi;
+                if (Bf16Moments) (m, v) = (Numerics.BFloat16.Round(m), Numerics.BFloat16.Round(v));
+                (M[i], V[i]) = (m, v);
                 float mhat = m / c1, vhat = v / c2;
                 w[i] = w[i] * decay - flr * mhat / (MathF.Sqrt(vhat) + eps);
             }

@@ -1,4 +1,5 @@
 using DeepSeekSharp.Modeling;
+using DeepSeekSharp.Training.Precision;
 
 namespace DeepSeekSharp.Training;
 
@@ -22,7 +23,7 @@ public sealed class BlockTrain
     public MlpTrain? Mlp { get; }
     public MoeTrain? Moe { get; }
 
-    public BlockTrain(ParameterSet p, int layer, Rope rope)
+    public BlockTrain(ParameterSet p, int layer, Rope rope, PrecisionPolicy? precision = null)
     {
         _p = p;
         LayerId = layer;
@@ -30,9 +31,10 @@ public sealed class BlockTrain
         _eps = (float)p.Config.RmsNormEps;
         _attnNorm = p[HfNames.AttnNorm(layer)];
         _ffnNorm = p[HfNames.FfnNorm(layer)];
-        Attn = new MlaTrain(p, layer, rope);
-        if (p.Config.IsMoeLayer(layer)) Moe = new MoeTrain(p, layer);
-        else Mlp = new MlpTrain(p, HfNames.DenseMlp(layer));
+        precision ??= new PrecisionPolicy(p);
+        Attn = new MlaTrain(p, layer, rope, precision);
+        if (p.Config.IsMoeLayer(layer)) Moe = new MoeTrain(p, layer, precision);
+        else Mlp = new MlpTrain(p, HfNames.DenseMlp(layer), precision);
     }
 
     private ReadOnlySpan<float> W(ParamTensor t) => _p.Data.AsSpan((int)t.Offset, t.Length);

@@ -1,4 +1,5 @@
 using DeepSeekSharp.Modeling;
+using DeepSeekSharp.Training.Precision;
 
 namespace DeepSeekSharp.Training;
 
@@ -11,6 +12,7 @@ public sealed class MlaTrain
 {
     private readonly ParameterSet _p;
     private readonly Rope _rope;
+    private readonly PrecisionPolicy _mm;
     private readonly ParamTensor? _wq, _wqA, _qNorm, _wqB;
     private readonly ParamTensor _wkvA, _kvNorm, _wkvB, _wo;
     private readonly int _dim, _nh, _dn, _dr, _dv, _qk, _C, _qr;
@@ -33,8 +35,9 @@ public sealed class MlaTrain
     // Backward scratch.
     private float[]? _do, _dq, _dkvb, _dckv, _dkv, _dqn, _dqa, _dP;
 
-    public MlaTrain(ParameterSet p, int layer, Rope rope)
+    public MlaTrain(ParameterSet p, int layer, Rope rope, PrecisionPolicy? precision = null)
     {
+        _mm = precision ?? new PrecisionPolicy(p);
         var c = p.Config;
         _p = p;
         _rope = rope;
@@ -73,13 +76,13 @@ public sealed class MlaTrain
         {
             var qa = Buffers.Ensure(ref _qa, T * _qr);
             var qn = Buffers.Ensure(ref _qn, T * _qr);
-            Gemm.Forward(xs, W(_wqA), qa, T, _qr, _dim);
+            _mm.Forward(xs, _wqA, qa, T);
             TrainOps.RmsNormForward(qa, W(_qNorm!), qn, Buffers.Ensure(ref _qaRstd, T), T, _qr, _eps);
-            Gemm.Forward(qn, W(_wqB!), q, T, nh * qk, _qr);
+            _mm.Forward(qn, _wqB!, q, T);
         }
         else
         {
-            Gemm.Forward(xs, W(_wq!), q, T, nh * qk, _dim);
+            _mm.Forward(xs, _wq!, q, T);
         }
         for (int t = 0; t < T; t++)
             for (int h = 0; h < nh; h++)
@@ -89,7 +92,7 @@ public sealed class MlaTrain
         var ckv = Buffers.Ensure(ref _ckv, T * C);
         var kpe = Buffers.Ensure(ref _kpe, T * dr);
         var kvRstd = Buffers.Ensure(ref _kvRstd, T);
-        Gemm.Forward(xs, W(_wkvA), kv, T, kvw, _dim);
+        _mm.Forward(xs, _wkvA, kv, T);
         for (int t = 0; t < T; t++)
         {
             TrainOps.RmsNormForward(kv.AsSpan(t * kvw, C), W(_kvNorm), ckv.AsSpan(t * C, C), kvRstd.AsSpan(t, 1), 1, C, _eps);
@@ -97,7 +100,7 @@ public sealed class MlaTrain
             TrainOps.RopeForward(_rope, kpe.AsSpan(t * dr, dr), t);
         }
         var kvb = Buffers.Ensure(ref _kvb, T * nh * hw);
-        Gemm.Forward(ckv, W(_wkvB), kvb, T, nh * hw, C);
+        _mm.Forward(ckv, _wkvB, kvb, T);
 
         var att = Buffers.Ensure(ref _att, nh * T * T);
         var o = Buffers.Ensure(ref _o, T * nh * dv, clear: true);
@@ -128,7 +131,7 @@ public sealed class MlaTrain
                 for (int s = 0; s <= t; s++) Axpy(p[s], kvb.AsSpan((s * nh + h) * hw + dn, dv), oh);
             }
         }
-        Gemm.Forward(o, W(_wo), y, T, _dim, nh * dv);
+        _mm.Forward(o, _wo, y, T);
     }
 
     /// <summary>dy: (T, dim); accumulates d loss / d x into dx (T, dim) and the weight gradients.</summary>
@@ -137,8 +140,8 @@ public sealed class MlaTrain
         int T = _T, nh = _nh, dn = _dn, dr = _dr, dv = _dv, qk = _qk, C = _C, kvw = C + dr, hw = dn + dv;
         var q = _q!; var kvb = _kvb!; var kpe = _kpe!; var att = _att!;
         var dO = Buffers.Ensure(ref _do, T * nh * dv, clear: true);
-        Gemm.AccumulateWeight(dy, _o!, G(_wo), T, _dim, nh * dv);
-        Gemm.AccumulateInput(dy, W(_wo), dO, T, _dim, nh * dv);
+        _mm.AccumulateWeight(dy, _o!, _wo, T);
+        _mm.AccumulateInput(dy, _wo, dO, T);
 
         var dq = Buffers.Ensure(ref _dq, T * nh * qk, clear: true);
         var dkvb = Buffers.Ensure(ref _dkvb, T * nh * hw, clear: true);
@@ -173,16 +176,16 @@ public sealed class MlaTrain
 
         // wkv_b: kvb = ckv @ wkv_b^T
         var dckv = Buffers.Ensure(ref _dckv, T * C, clear: true);
-        Gemm.AccumulateWeight(dkvb, _ckv!, G(_wkvB), T, nh * hw, C);
-        Gemm.AccumulateInput(dkvb, W(_wkvB), dckv, T, nh * hw, C);
+        _mm.AccumulateWeight(dkvb, _ckv!, _wkvB, T);
+        _mm.AccumulateInput(dkvb, _wkvB, dckv, T);
         for (int t = 0; t < T; t++)
         {
             TrainOps.RmsNormBackward(dckv.AsSpan(t * C, C), _kv!.AsSpan(t * kvw, C), W(_kvNorm), _kvRstd!.AsSpan(t, 1),
                 dkv.AsSpan(t * kvw, C), G(_kvNorm), 1, C);
             TrainOps.RopeBackward(_rope, dkv.AsSpan(t * kvw + C, dr), t);
         }
-        Gemm.AccumulateWeight(dkv, _x!, G(_wkvA), T, kvw, _dim);
-        Gemm.AccumulateInput(dkv, W(_wkvA), dx, T, kvw, _dim);
+        _mm.AccumulateWeight(dkv, _x!, _wkvA, T);
+        _mm.AccumulateInput(dkv, _wkvA, dx, T);
 
         for (int t = 0; t < T; t++)
             for (int h = 0; h < nh; h++)
@@ -191,16 +194,16 @@ public sealed class MlaTrain
         {
             var dqn = Buffers.Ensure(ref _dqn, T * _qr, clear: true);
             var dqa = Buffers.Ensure(ref _dqa, T * _qr, clear: true);
-            Gemm.AccumulateWeight(dq, _qn!, G(_wqB!), T, nh * qk, _qr);
-            Gemm.AccumulateInput(dq, W(_wqB!), dqn, T, nh * qk, _qr);
+            _mm.AccumulateWeight(dq, _qn!, _wqB!, T);
+            _mm.AccumulateInput(dq, _wqB!, dqn, T);
             TrainOps.RmsNormBackward(dqn, _qa!, W(_qNorm!), _qaRstd!, dqa, G(_qNorm!), T, _qr);
-            Gemm.AccumulateWeight(dqa, _x!, G(_wqA), T, _qr, _dim);
-            Gemm.AccumulateInput(dqa, W(_wqA), dx, T, _qr, _dim);
+            _mm.AccumulateWeight(dqa, _x!, _wqA, T);
+            _mm.AccumulateInput(dqa, _wqA, dx, T);
         }
         else
         {
-            Gemm.AccumulateWeight(dq, _x!, G(_wq!), T, nh * qk, _dim);
-            Gemm.AccumulateInput(dq, W(_wq!), dx, T, nh * qk, _dim);
+            _mm.AccumulateWeight(dq, _x!, _wq!, T);
+            _mm.AccumulateInput(dq, _wq!, dx, T);
         }
     }
 

@@ -1,4 +1,5 @@
 using DeepSeekSharp.Modeling;
+using DeepSeekSharp.Training.Precision;
 
 namespace DeepSeekSharp.Training;
 
@@ -8,6 +9,7 @@ public sealed class MlpTrain
     private readonly ParameterSet _p;
     private readonly ParamTensor _w1, _w2, _w3;
     private readonly int _dim;
+    private readonly PrecisionPolicy _mm;
     private int _T;
 
     private float[]? _x;   // (T, dim)
@@ -18,9 +20,10 @@ public sealed class MlpTrain
 
     public int Inter { get; }
 
-    public MlpTrain(ParameterSet p, string prefix)
+    public MlpTrain(ParameterSet p, string prefix, PrecisionPolicy? precision = null)
     {
         _p = p;
+        _mm = precision ?? new PrecisionPolicy(p);
         _w1 = p[HfNames.W1(prefix)];
         _w2 = p[HfNames.W2(prefix)];
         _w3 = p[HfNames.W3(prefix)];
@@ -41,10 +44,10 @@ public sealed class MlpTrain
         var g = Buffers.Ensure(ref _g, T * I);
         var u = Buffers.Ensure(ref _u, T * I);
         var h = Buffers.Ensure(ref _h, T * I);
-        Gemm.Forward(xs, W(_w1), g, T, I, _dim);
-        Gemm.Forward(xs, W(_w3), u, T, I, _dim);
+        _mm.Forward(xs, _w1, g, T);
+        _mm.Forward(xs, _w3, u, T);
         TrainOps.SwiGluForward(g.AsSpan(0, T * I), u.AsSpan(0, T * I), h.AsSpan(0, T * I));
-        Gemm.Forward(h, W(_w2), y, T, _dim, I);
+        _mm.Forward(h, _w2, y, T);
     }
 
     /// <summary>dy: (T, dim); accumulates into dx (T, dim) and the weight gradients.</summary>
@@ -54,12 +57,12 @@ public sealed class MlpTrain
         var dh = Buffers.Ensure(ref _dh, T * I, clear: true);
         var dg = Buffers.Ensure(ref _dg, T * I);
         var du = Buffers.Ensure(ref _du, T * I);
-        Gemm.AccumulateWeight(dy, _h!, G(_w2), T, _dim, I);
-        Gemm.AccumulateInput(dy, W(_w2), dh, T, _dim, I);
+        _mm.AccumulateWeight(dy, _h!, _w2, T);
+        _mm.AccumulateInput(dy, _w2, dh, T);
         TrainOps.SwiGluBackward(dh.AsSpan(0, T * I), _g.AsSpan(0, T * I), _u.AsSpan(0, T * I), dg.AsSpan(0, T * I), du.AsSpan(0, T * I));
-        Gemm.AccumulateWeight(dg, _x!, G(_w1), T, I, _dim);
-        Gemm.AccumulateWeight(du, _x!, G(_w3), T, I, _dim);
-        Gemm.AccumulateInput(dg, W(_w1), dx, T, I, _dim);
-        Gemm.AccumulateInput(du, W(_w3), dx, T, I, _dim);
+        _mm.AccumulateWeight(dg, _x!, _w1, T);
+        _mm.AccumulateWeight(du, _x!, _w3, T);
+        _mm.AccumulateInput(dg, _w1, dx, T);
+        _mm.AccumulateInput(du, _w3, dx, T);
     }
 }

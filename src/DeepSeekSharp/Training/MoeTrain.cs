@@ -1,4 +1,5 @@
 using DeepSeekSharp.Modeling;
+using DeepSeekSharp.Training.Precision;
 
 namespace DeepSeekSharp.Training;
 
@@ -15,6 +16,7 @@ public sealed class MoeTrain
     private readonly ParamTensor _gate;
     private readonly ParamTensor? _bias;
     private readonly Router _router;
+    private readonly PrecisionPolicy _mm;
     private readonly int _dim, _E, _k;
     private int _T;
     private float _alpha;
@@ -39,9 +41,10 @@ public sealed class MoeTrain
 
     public int LayerId { get; }
 
-    public MoeTrain(ParameterSet p, int layer)
+    public MoeTrain(ParameterSet p, int layer, PrecisionPolicy? precision = null)
     {
         _p = p;
+        _mm = precision ?? new PrecisionPolicy(p);
         LayerId = layer;
         _c = p.Config;
         _dim = _c.HiddenSize; _E = _c.NRoutedExperts; _k = _c.NumExpertsPerTok;
@@ -49,8 +52,8 @@ public sealed class MoeTrain
         _bias = p.Contains(HfNames.GateBias(layer)) ? p[HfNames.GateBias(layer)] : null;
         _router = new Router(_c);
         Experts = new MlpTrain[_E];
-        for (int e = 0; e < _E; e++) Experts[e] = new MlpTrain(p, HfNames.Expert(layer, e));
-        if (_c.NSharedExperts > 0) Shared = new MlpTrain(p, HfNames.SharedExperts(layer));
+        for (int e = 0; e < _E; e++) Experts[e] = new MlpTrain(p, HfNames.Expert(layer, e), _mm);
+        if (_c.NSharedExperts > 0) Shared = new MlpTrain(p, HfNames.SharedExperts(layer), _mm);
         Counts = new int[_E];
         Load = new long[_E];
         _starts = new int[_E + 1];
@@ -70,7 +73,7 @@ public sealed class MoeTrain
         var xs = Buffers.Ensure(ref _x, T * D);
         x[..(T * D)].CopyTo(xs);
         var scores = Buffers.Ensure(ref _scores, T * E);
-        Gemm.Forward(xs, _p.Data.AsSpan((int)_gate.Offset, _gate.Length), scores, T, E, D);
+        _mm.Forward(xs, _gate, scores, T);
         for (int t = 0; t < T; t++)
         {
             var s = scores.AsSpan(t * E, E);
@@ -218,8 +221,8 @@ public sealed class MoeTrain
                 for (int e = 0; e < E; e++) dl[e] = ds[e] * s[e] * (1f - s[e]);
             }
         }
-        Gemm.AccumulateWeight(dlogits, _x!, _p.Grad.AsSpan((int)_gate.Offset, _gate.Length), T, E, D);
-        Gemm.AccumulateInput(dlogits, _p.Data.AsSpan((int)_gate.Offset, _gate.Length), dx, T, E, D);
+        _mm.AccumulateWeight(dlogits, _x!, _gate, T);
+        _mm.AccumulateInput(dlogits, _gate, dx, T);
     }
 
     /// <summary>d(alpha * sum_i f_i P_i)/d scores, through the per-token normalisation s' = s / sum(s).</summary>

@@ -1,4 +1,5 @@
 using DeepSeekSharp.Modeling;
+using DeepSeekSharp.Training.Precision;
 
 namespace DeepSeekSharp.Training;
 
@@ -36,12 +37,15 @@ public sealed class TrainModel
 
     public ParameterSet Params { get; }
     public Rope Rope { get; }
+    /// <summary>The numerics of every GEMM (F32 unless the model was built for bf16 or fp8).</summary>
+    public PrecisionPolicy Precision { get; }
     public BlockTrain[] Layers { get; }
     public BlockTrain? MtpBlock { get; }
 
-    public TrainModel(ParameterSet p)
+    public TrainModel(ParameterSet p, TrainPrecision precision = TrainPrecision.Fp32, Fp8ScaleFormat fp8Scales = Fp8ScaleFormat.Float)
     {
         Params = p;
+        Precision = new PrecisionPolicy(p, precision, fp8Scales);
         _c = p.Config;
         _D = _c.HiddenSize;
         _V = _c.VocabSize;
@@ -51,7 +55,7 @@ public sealed class TrainModel
         _norm = p[HfNames.Norm];
         _head = p[ParameterSet.HeadName(_c)];
         Layers = new BlockTrain[_c.NumHiddenLayers];
-        for (int l = 0; l < Layers.Length; l++) Layers[l] = new BlockTrain(p, l, Rope);
+        for (int l = 0; l < Layers.Length; l++) Layers[l] = new BlockTrain(p, l, Rope, Precision);
         if (p.HasMtp)
         {
             int m = _c.NumHiddenLayers;
@@ -59,7 +63,7 @@ public sealed class TrainModel
             _hnorm = p[HfNames.MtpHNorm(m)];
             _eh = p[HfNames.MtpEhProj(m)];
             _headNorm = p[HfNames.MtpHeadNorm(m)];
-            MtpBlock = new BlockTrain(p, m, Rope);
+            MtpBlock = new BlockTrain(p, m, Rope, Precision);
         }
     }
 
@@ -67,7 +71,11 @@ public sealed class TrainModel
     public IEnumerable<MoeTrain> MoeLayers =>
         Layers.Append(MtpBlock).Where(b => b?.Moe is not null).Select(b => b!.Moe!);
 
-    public void ZeroGrad() => Array.Clear(Params.Grad);
+    public void ZeroGrad()
+    {
+        Array.Clear(Params.Grad);
+        Precision.WeightsChanged();
+    }
 
     private ReadOnlySpan<float> W(ParamTensor t) => Params.Data.AsSpan((int)t.Offset, t.Length);
     private Span<float> G(ParamTensor t) => Params.Grad.AsSpan((int)t.Offset, t.Length);
@@ -98,7 +106,7 @@ public sealed class TrainModel
         TrainOps.RmsNormForward(xLast, W(_norm), xf, Buffers.Ensure(ref _rf, T), T, D, _eps);
 
         var logits = Buffers.Ensure(ref _logits, T * V);
-        Gemm.Forward(xf, W(_head), logits, T, V, D);
+        Precision.Forward(xf, _head, logits, T);
         if (mainLogits is not null) logits.AsSpan(0, T * V).CopyTo(mainLogits);
         var targets = Buffers.Ensure(ref _targets, T);
         for (int t = 0; t < T; t++) targets[t] = t + 1 < T ? ids[t + 1] : -1;
@@ -107,8 +115,8 @@ public sealed class TrainModel
         if (backward)
         {
             mainLoss = TrainOps.CrossEntropyBackward(logits.AsSpan(0, T * V), targets.AsSpan(0, T), V, s.Main);
-            Gemm.AccumulateWeight(logits, xf, G(_head), T, V, D);
-            Gemm.AccumulateInput(logits, W(_head), dxf, T, V, D);
+            Precision.AccumulateWeight(logits, xf, _head, T);
+            Precision.AccumulateInput(logits, _head, dxf, T);
         }
         else
         {
@@ -161,14 +169,14 @@ public sealed class TrainModel
             mh.AsSpan(t * D, D).CopyTo(cat.AsSpan(t * 2 * D + D, D));
         }
         var mx = Buffers.Ensure(ref _mx, T * D);
-        Gemm.Forward(cat, W(_eh!), mx, T, D, 2 * D);
+        Precision.Forward(cat, _eh!, mx, T);
         double balance = MtpBlock!.Forward(mx, T, s.Balance);
         var mxLast = Buffers.Ensure(ref _mxLast, T * D);
         var mxn = Buffers.Ensure(ref _mxn, T * D);
         mx.AsSpan(0, T * D).CopyTo(mxLast);
         TrainOps.RmsNormForward(mxLast, W(_headNorm!), mxn, Buffers.Ensure(ref _mxR, T), T, D, _eps);
         var logits = Buffers.Ensure(ref _logits, T * V);
-        Gemm.Forward(mxn, W(_head), logits, T, V, D);
+        Precision.Forward(mxn, _head, logits, T);
         if (mtpLogits is not null) logits.AsSpan(0, T * V).CopyTo(mtpLogits);
         var targets = Buffers.Ensure(ref _targets, T);
         for (int t = 0; t < T; t++) targets[t] = t + 2 <= T ? ids[t + 2] : -1;
@@ -176,15 +184,15 @@ public sealed class TrainModel
 
         double loss = TrainOps.CrossEntropyBackward(logits.AsSpan(0, T * V), targets.AsSpan(0, T), V, s.Mtp);
         var dmxn = Buffers.Ensure(ref _dtmp, T * D, clear: true);
-        Gemm.AccumulateWeight(logits, mxn, G(_head), T, V, D);
-        Gemm.AccumulateInput(logits, W(_head), dmxn, T, V, D);
+        Precision.AccumulateWeight(logits, mxn, _head, T);
+        Precision.AccumulateInput(logits, _head, dmxn, T);
         var dmx = mx; // gradient of the block output, then of its input
         Array.Clear(dmx, 0, T * D);
         TrainOps.RmsNormBackward(dmxn, mxLast, W(_headNorm!), _mxR!, dmx, G(_headNorm!), T, D);
         MtpBlock.Backward(dmx);
         var dcat = Buffers.Ensure(ref _dcat, T * 2 * D, clear: true);
-        Gemm.AccumulateWeight(dmx, cat, G(_eh!), T, D, 2 * D);
-        Gemm.AccumulateInput(dmx, W(_eh!), dcat, T, D, 2 * D);
+        Precision.AccumulateWeight(dmx, cat, _eh!, T);
+        Precision.AccumulateInput(dmx, _eh!, dcat, T);
         // Split [d enorm out, d hnorm out] into two (T, D) buffers: reuse me and mh for them.
         for (int t = 0; t < T; t++)
         {

@@ -1,3 +1,5 @@
+using DeepSeekSharp.Training.Precision;
+
 namespace DeepSeekSharp.Training;
 
 /// <summary>Hyper-parameters of a training run (DeepSeek-V3's recipe at small scale).</summary>
@@ -33,6 +35,10 @@ public sealed record TrainOptions
     public int EvalSequences { get; init; } = 16;
     /// <summary>Checkpoint every this many steps (0: only at the end and on Ctrl+C).</summary>
     public int SaveEvery { get; init; }
+    /// <summary>Numerics of the GEMMs (fp8 also stores the AdamW moments in BF16).</summary>
+    public TrainPrecision Precision { get; init; } = TrainPrecision.Fp32;
+    /// <summary>How FP8 tile and block scales are chosen (fp8 only).</summary>
+    public Fp8ScaleFormat Fp8Scales { get; init; } = Fp8ScaleFormat.Float;
 
     public int WarmupSteps => Warmup >= 0 ? Warmup : Math.Min(100, Steps / 10);
 }

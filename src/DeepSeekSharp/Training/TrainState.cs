@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using DeepSeekSharp.Checkpoints;
+using DeepSeekSharp.Training.Precision;
 
 namespace DeepSeekSharp.Training;
 
@@ -34,6 +35,7 @@ public static class TrainState
             ["seed"] = tr.Options.Seed.ToString(CultureInfo.InvariantCulture),
             ["seq"] = tr.Options.Seq.ToString(CultureInfo.InvariantCulture),
             ["mtp"] = p.HasMtp ? "1" : "0",
+            ["precision"] = tr.Options.Precision.Name(),
         };
         SafetensorsWriter.Write(path, entries, meta);
     }
@@ -53,6 +55,8 @@ public static class TrainState
             throw new DssException($"{path}: the run used --seq {Meta("seq")}; resume with the same --seq (the data position depends on it)");
         if (ulong.Parse(Meta("seed"), CultureInfo.InvariantCulture) != tr.Options.Seed)
             throw new DssException($"{path}: the run used seed {Meta("seed")}; resume with the same seed");
+        if (f.Metadata.TryGetValue("precision", out var precision) && precision != tr.Options.Precision.Name())
+            throw new DssException($"{path}: the run trained with --precision {precision}; resume with the same --precision");
         foreach (var t in p.Tensors)
         {
             Read(f, "param." + t.Name, t, p.Data);

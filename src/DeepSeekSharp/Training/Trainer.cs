@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DeepSeekSharp.Training.Precision;
 
 namespace DeepSeekSharp.Training;
 
@@ -41,8 +42,8 @@ public sealed class Trainer
         if (maxId >= p.Config.VocabSize)
             throw new DssException($"the data has token id {maxId} but the model's vocab_size is {p.Config.VocabSize}: use a config whose vocab_size covers the tokenizer");
         Params = p;
-        Model = new TrainModel(p);
-        Optimizer = new AdamW(p) { Beta1 = o.Beta1, Beta2 = o.Beta2, Eps = o.Eps, WeightDecay = o.WeightDecay };
+        Model = new TrainModel(p, o.Precision, o.Fp8Scales);
+        Optimizer = new AdamW(p) { Beta1 = o.Beta1, Beta2 = o.Beta2, Eps = o.Eps, WeightDecay = o.WeightDecay, Bf16Moments = o.Precision == TrainPrecision.Fp8 };
         Data = data;
         Options = o;
         Schedule = new LrSchedule(o.Lr, o.WarmupSteps, o.Steps, o.MinLrRatio);
@@ -73,6 +74,7 @@ public sealed class Trainer
         int t = Step + 1;
         double lr = Schedule.At(t);
         Optimizer.Update(t, lr, clip);
+        Model.Precision.WeightsChanged();
         var load = LoadBalancer.Update(Model, o.BiasGamma);
         Step = t;
         double seconds = sw.Elapsed.TotalSeconds; // training only, validation excluded
