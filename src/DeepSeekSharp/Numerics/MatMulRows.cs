@@ -21,36 +21,119 @@ internal static unsafe class MatMulRows
     public static void Run<TV, TOps, TW>(in WeightView w, float* x, float* y, int T, int r0, int r1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
+        if (T == 1) RunOne<TV, TOps, TW>(w, x, y, r0, r1);
+        else RunMany<TV, TOps, TW>(w, x, y, T, r0, r1);
+    }
+
+    /// <summary>
+    /// Decode (T = 1): the four rows' running totals stay in registers and each row's scale row is found once
+    /// (no division per column block). Same operations in the same order as <see cref="RunMany{TV, TOps, TW}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunOne<TV, TOps, TW>(in WeightView w, float* x, float* y, int r0, int r1)
+        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+    {
         bool fp8 = typeof(TW) == typeof(Fp8Load);
-        int K = w.Cols, N = w.Rows, V = TOps.Count;
+        int K = w.Cols, V = TOps.Count;
         int chunk = fp8 ? w.BlockCols : Chunk;
-        TV* tot = stackalloc TV[4 * T];        // (4 rows, T) vector partial sums
-        float* tail = stackalloc float[4 * T]; // (4 rows, T) sums of the columns past the last full vector
-        byte* data = w.Data;
+        nint rowBytes = (nint)K * TW.Size;
+        float so = fp8 ? Simd.Fp8OutScale : 1f; // undoes the 2^-120 of the widening and the 2^100 on x
+        TV xs = TOps.Broadcast(Simd.Fp8XScale);
 
         for (int r = r0; r < r1; r += 4)
         {
             // Rows past r1 repeat the last row (computed, not stored).
-            nint o0 = (nint)r * K, o1 = (nint)Math.Min(r + 1, r1 - 1) * K;
-            nint o2 = (nint)Math.Min(r + 2, r1 - 1) * K, o3 = (nint)Math.Min(r + 3, r1 - 1) * K;
-            for (int i = 0; i < 4 * T; i++) { tot[i] = TOps.Zero; tail[i] = 0; }
+            int ra = r, rb = Math.Min(r + 1, r1 - 1), rc = Math.Min(r + 2, r1 - 1), rd = Math.Min(r + 3, r1 - 1);
+            byte* p0 = w.Data + ra * rowBytes, p1 = w.Data + rb * rowBytes, p2 = w.Data + rc * rowBytes, p3 = w.Data + rd * rowBytes;
+            float* q0 = null, q1 = null, q2 = null, q3 = null; // (ScaleCols) scale row of each weight row
+            if (fp8)
+            {
+                int sc = w.ScaleCols, br = w.BlockRows;
+                q0 = w.ScaleInv + (nint)(ra / br) * sc; q1 = w.ScaleInv + (nint)(rb / br) * sc;
+                q2 = w.ScaleInv + (nint)(rc / br) * sc; q3 = w.ScaleInv + (nint)(rd / br) * sc;
+            }
+            TV t0 = TOps.Zero, t1 = TOps.Zero, t2 = TOps.Zero, t3 = TOps.Zero;
+            float e0 = 0, e1 = 0, e2 = 0, e3 = 0; // sums of the columns past the last full vector of each block
 
-            for (int c0 = 0; c0 < K; c0 += chunk)
+            int cb = 0;
+            for (int c0 = 0; c0 < K; c0 += chunk, cb++)
             {
                 int c1 = Math.Min(K, c0 + chunk);
                 int cv = c0 + (c1 - c0) / V * V;
                 float s0 = 1, s1 = 1, s2 = 1, s3 = 1;
-                if (fp8)
+                if (fp8) { s0 = q0[cb]; s1 = q1[cb]; s2 = q2[cb]; s3 = q3[cb]; }
+                TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+                for (nint k = c0; k < cv; k += V)
                 {
-                    int sc = w.ScaleCols, cb = c0 / w.BlockCols, br = w.BlockRows;
-                    s0 = w.ScaleInv[r / br * sc + cb];
-                    s1 = w.ScaleInv[Math.Min(r + 1, r1 - 1) / br * sc + cb];
-                    s2 = w.ScaleInv[Math.Min(r + 2, r1 - 1) / br * sc + cb];
-                    s3 = w.ScaleInv[Math.Min(r + 3, r1 - 1) / br * sc + cb];
+                    TV xv = TOps.Load(x + k);
+                    if (fp8) xv = TOps.Mul(xv, xs);
+                    a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), xv, a0);
+                    a1 = TOps.Fma(TW.Load<TV, TOps>(p1, k), xv, a1);
+                    a2 = TOps.Fma(TW.Load<TV, TOps>(p2, k), xv, a2);
+                    a3 = TOps.Fma(TW.Load<TV, TOps>(p3, k), xv, a3);
                 }
-                float so = fp8 ? Simd.Fp8OutScale : 1f; // undoes the 2^-120 of the widening and the 2^100 on x
+                t0 = TOps.Fma(a0, TOps.Broadcast(s0 * so), t0);
+                t1 = TOps.Fma(a1, TOps.Broadcast(s1 * so), t1);
+                t2 = TOps.Fma(a2, TOps.Broadcast(s2 * so), t2);
+                t3 = TOps.Fma(a3, TOps.Broadcast(s3 * so), t3);
+                if (cv < c1)
+                {
+                    float f0 = 0, f1 = 0, f2 = 0, f3 = 0;
+                    for (nint k = cv; k < c1; k++)
+                    {
+                        float xv = x[k];
+                        f0 += TW.Load1(p0, k) * xv;
+                        f1 += TW.Load1(p1, k) * xv;
+                        f2 += TW.Load1(p2, k) * xv;
+                        f3 += TW.Load1(p3, k) * xv;
+                    }
+                    e0 += f0 * s0; e1 += f1 * s1; e2 += f2 * s2; e3 += f3 * s3;
+                }
+            }
+
+            y[ra] = TOps.Sum(t0) + e0;
+            if (r + 1 < r1) y[r + 1] = TOps.Sum(t1) + e1;
+            if (r + 2 < r1) y[r + 2] = TOps.Sum(t2) + e2;
+            if (r + 3 < r1) y[r + 3] = TOps.Sum(t3) + e3;
+        }
+    }
+
+    /// <summary>Small batches (T = 2..16): token pairs pass over each column chunk of four rows while it is in L1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunMany<TV, TOps, TW>(in WeightView w, float* x, float* y, int T, int r0, int r1)
+        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+    {
+        bool fp8 = typeof(TW) == typeof(Fp8Load);
+        int K = w.Cols, N = w.Rows, V = TOps.Count;
+        int chunk = fp8 ? w.BlockCols : Chunk;
+        nint rowBytes = (nint)K * TW.Size;
+        TV* tot = stackalloc TV[4 * T];        // (4 rows, T) vector partial sums
+        float* tail = stackalloc float[4 * T]; // (4 rows, T) sums of the columns past the last full vector
+        float so = fp8 ? Simd.Fp8OutScale : 1f; // undoes the 2^-120 of the widening and the 2^100 on x
+        TV xs = TOps.Broadcast(Simd.Fp8XScale);
+
+        for (int r = r0; r < r1; r += 4)
+        {
+            // Rows past r1 repeat the last row (computed, not stored).
+            int ra = r, rb = Math.Min(r + 1, r1 - 1), rc = Math.Min(r + 2, r1 - 1), rd = Math.Min(r + 3, r1 - 1);
+            byte* p0 = w.Data + ra * rowBytes, p1 = w.Data + rb * rowBytes, p2 = w.Data + rc * rowBytes, p3 = w.Data + rd * rowBytes;
+            float* q0 = null, q1 = null, q2 = null, q3 = null; // (ScaleCols) scale row of each weight row
+            if (fp8)
+            {
+                int sc = w.ScaleCols, br = w.BlockRows;
+                q0 = w.ScaleInv + (nint)(ra / br) * sc; q1 = w.ScaleInv + (nint)(rb / br) * sc;
+                q2 = w.ScaleInv + (nint)(rc / br) * sc; q3 = w.ScaleInv + (nint)(rd / br) * sc;
+            }
+            for (int i = 0; i < 4 * T; i++) { tot[i] = TOps.Zero; tail[i] = 0; }
+
+            int cb = 0;
+            for (int c0 = 0; c0 < K; c0 += chunk, cb++)
+            {
+                int c1 = Math.Min(K, c0 + chunk);
+                int cv = c0 + (c1 - c0) / V * V;
+                float s0 = 1, s1 = 1, s2 = 1, s3 = 1;
+                if (fp8) { s0 = q0[cb]; s1 = q1[cb]; s2 = q2[cb]; s3 = q3[cb]; }
                 TV v0s = TOps.Broadcast(s0 * so), v1s = TOps.Broadcast(s1 * so), v2s = TOps.Broadcast(s2 * so), v3s = TOps.Broadcast(s3 * so);
-                TV xs = TOps.Broadcast(Simd.Fp8XScale);
 
                 int t = 0;
                 for (; t + 2 <= T; t += 2)
@@ -62,8 +145,8 @@ internal static unsafe class MatMulRows
                     {
                         TV xva = TOps.Load(xa + k), xvb = TOps.Load(xb + k);
                         if (fp8) { xva = TOps.Mul(xva, xs); xvb = TOps.Mul(xvb, xs); }
-                        TV w0 = TW.Load<TV, TOps>(data, o0 + k), w1 = TW.Load<TV, TOps>(data, o1 + k);
-                        TV w2 = TW.Load<TV, TOps>(data, o2 + k), w3 = TW.Load<TV, TOps>(data, o3 + k);
+                        TV w0 = TW.Load<TV, TOps>(p0, k), w1 = TW.Load<TV, TOps>(p1, k);
+                        TV w2 = TW.Load<TV, TOps>(p2, k), w3 = TW.Load<TV, TOps>(p3, k);
                         a0 = TOps.Fma(w0, xva, a0); b0 = TOps.Fma(w0, xvb, b0);
                         a1 = TOps.Fma(w1, xva, a1); b1 = TOps.Fma(w1, xvb, b1);
                         a2 = TOps.Fma(w2, xva, a2); b2 = TOps.Fma(w2, xvb, b2);
@@ -82,10 +165,10 @@ internal static unsafe class MatMulRows
                     {
                         TV xva = TOps.Load(xa + k);
                         if (fp8) xva = TOps.Mul(xva, xs);
-                        a0 = TOps.Fma(TW.Load<TV, TOps>(data, o0 + k), xva, a0);
-                        a1 = TOps.Fma(TW.Load<TV, TOps>(data, o1 + k), xva, a1);
-                        a2 = TOps.Fma(TW.Load<TV, TOps>(data, o2 + k), xva, a2);
-                        a3 = TOps.Fma(TW.Load<TV, TOps>(data, o3 + k), xva, a3);
+                        a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), xva, a0);
+                        a1 = TOps.Fma(TW.Load<TV, TOps>(p1, k), xva, a1);
+                        a2 = TOps.Fma(TW.Load<TV, TOps>(p2, k), xva, a2);
+                        a3 = TOps.Fma(TW.Load<TV, TOps>(p3, k), xva, a3);
                     }
                     tot[t] = TOps.Fma(a0, v0s, tot[t]);
                     tot[T + t] = TOps.Fma(a1, v1s, tot[T + t]);
@@ -97,19 +180,19 @@ internal static unsafe class MatMulRows
                     for (int tt = 0; tt < T; tt++)
                     {
                         float* xr = x + (nint)tt * K;
-                        float p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+                        float f0 = 0, f1 = 0, f2 = 0, f3 = 0;
                         for (nint k = cv; k < c1; k++)
                         {
                             float xv = xr[k];
-                            p0 += TW.Load1(data, o0 + k) * xv;
-                            p1 += TW.Load1(data, o1 + k) * xv;
-                            p2 += TW.Load1(data, o2 + k) * xv;
-                            p3 += TW.Load1(data, o3 + k) * xv;
+                            f0 += TW.Load1(p0, k) * xv;
+                            f1 += TW.Load1(p1, k) * xv;
+                            f2 += TW.Load1(p2, k) * xv;
+                            f3 += TW.Load1(p3, k) * xv;
                         }
-                        tail[tt] += p0 * s0;
-                        tail[T + tt] += p1 * s1;
-                        tail[2 * T + tt] += p2 * s2;
-                        tail[3 * T + tt] += p3 * s3;
+                        tail[tt] += f0 * s0;
+                        tail[T + tt] += f1 * s1;
+                        tail[2 * T + tt] += f2 * s2;
+                        tail[3 * T + tt] += f3 * s3;
                     }
                 }
             }
