@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace DeepSeekSharp.Numerics;
 
@@ -6,7 +7,8 @@ namespace DeepSeekSharp.Numerics;
 /// Decode and small-batch products (T = 1..16): y = x @ W^T for the weight rows [r0, r1), four rows in flight
 /// per step, each weight row read from memory once for all T tokens (its column chunk stays in L1 while the
 /// token pairs pass over it). FP8 block scales are applied per column block: the block's partial dot products
-/// accumulate from zero, then total += partial * scale. Scalar twin: <see cref="MatMulScalar"/>.
+/// accumulate from zero, then total += partial * scale; the vector loops read x scaled by 2^100 for FP8 (xq, see
+/// <see cref="IVecOps{TV}"/>), the scalar tails the plain x (x and xq are the same pointer otherwise). Scalar twin: <see cref="MatMulScalar"/>.
 /// </summary>
 internal static unsafe class MatMulRows
 {
@@ -21,8 +23,27 @@ internal static unsafe class MatMulRows
     public static void Run<TV, TOps, TW>(in WeightView w, float* x, float* y, int T, int r0, int r1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
-        if (T == 1) RunOne<TV, TOps, TW>(w, x, y, r0, r1);
-        else RunMany<TV, TOps, TW>(w, x, y, T, r0, r1);
+        float* xq = typeof(TW) == typeof(Fp8Load) ? ScaledX<TV, TOps>(x, T * w.Cols) : x;
+        if (T == 1) RunOne<TV, TOps, TW>(w, x, xq, y, r0, r1);
+        else RunMany<TV, TOps, TW>(w, x, xq, y, T, r0, r1);
+    }
+
+    [ThreadStatic] private static float[]? t_scaledX;
+
+    /// <summary>
+    /// x * 2^100 (<see cref="Simd.Fp8XScale"/>, exact) for the FP8 rows, computed once per call rather than once
+    /// per four rows: (n) in a pinned per-thread buffer that only grows (no allocation in steady state).
+    /// </summary>
+    private static float* ScaledX<TV, TOps>(float* x, int n) where TV : unmanaged where TOps : struct, IVecOps<TV>
+    {
+        var buf = t_scaledX;
+        if (buf is null || buf.Length < n) t_scaledX = buf = GC.AllocateUninitializedArray<float>(Math.Max(n, 4096), pinned: true);
+        float* xs = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buf));
+        TV s = TOps.Broadcast(Simd.Fp8XScale);
+        int i = 0;
+        for (; i + TOps.Count <= n; i += TOps.Count) TOps.Store(xs + i, TOps.Mul(TOps.Load(x + i), s));
+        for (; i < n; i++) xs[i] = x[i] * Simd.Fp8XScale;
+        return xs;
     }
 
     /// <summary>
@@ -30,7 +51,7 @@ internal static unsafe class MatMulRows
     /// (no division per column block). Same operations in the same order as <see cref="RunMany{TV, TOps, TW}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunOne<TV, TOps, TW>(in WeightView w, float* x, float* y, int r0, int r1)
+    private static void RunOne<TV, TOps, TW>(in WeightView w, float* x, float* xq, float* y, int r0, int r1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         bool fp8 = typeof(TW) == typeof(Fp8Load);
@@ -38,7 +59,6 @@ internal static unsafe class MatMulRows
         int chunk = fp8 ? w.BlockCols : Chunk;
         nint rowBytes = (nint)K * TW.Size;
         float so = fp8 ? Simd.Fp8OutScale : 1f; // undoes the 2^-120 of the widening and the 2^100 on x
-        TV xs = TOps.Broadcast(Simd.Fp8XScale);
 
         for (int r = r0; r < r1; r += 4)
         {
@@ -65,8 +85,7 @@ internal static unsafe class MatMulRows
                 TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
                 for (nint k = c0; k < cv; k += V)
                 {
-                    TV xv = TOps.Load(x + k);
-                    if (fp8) xv = TOps.Mul(xv, xs);
+                    TV xv = TOps.Load(xq + k);
                     a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), xv, a0);
                     a1 = TOps.Fma(TW.Load<TV, TOps>(p1, k), xv, a1);
                     a2 = TOps.Fma(TW.Load<TV, TOps>(p2, k), xv, a2);
@@ -100,7 +119,7 @@ internal static unsafe class MatMulRows
 
     /// <summary>Small batches (T = 2..16): token pairs pass over each column chunk of four rows while it is in L1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunMany<TV, TOps, TW>(in WeightView w, float* x, float* y, int T, int r0, int r1)
+    private static void RunMany<TV, TOps, TW>(in WeightView w, float* x, float* xq, float* y, int T, int r0, int r1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         bool fp8 = typeof(TW) == typeof(Fp8Load);
@@ -110,7 +129,6 @@ internal static unsafe class MatMulRows
         TV* tot = stackalloc TV[4 * T];        // (4 rows, T) vector partial sums
         float* tail = stackalloc float[4 * T]; // (4 rows, T) sums of the columns past the last full vector
         float so = fp8 ? Simd.Fp8OutScale : 1f; // undoes the 2^-120 of the widening and the 2^100 on x
-        TV xs = TOps.Broadcast(Simd.Fp8XScale);
 
         for (int r = r0; r < r1; r += 4)
         {
@@ -138,13 +156,12 @@ internal static unsafe class MatMulRows
                 int t = 0;
                 for (; t + 2 <= T; t += 2)
                 {
-                    float* xa = x + (nint)t * K, xb = xa + K;
+                    float* xa = xq + (nint)t * K, xb = xa + K;
                     TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
                     TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero;
                     for (nint k = c0; k < cv; k += V)
                     {
                         TV xva = TOps.Load(xa + k), xvb = TOps.Load(xb + k);
-                        if (fp8) { xva = TOps.Mul(xva, xs); xvb = TOps.Mul(xvb, xs); }
                         TV w0 = TW.Load<TV, TOps>(p0, k), w1 = TW.Load<TV, TOps>(p1, k);
                         TV w2 = TW.Load<TV, TOps>(p2, k), w3 = TW.Load<TV, TOps>(p3, k);
                         a0 = TOps.Fma(w0, xva, a0); b0 = TOps.Fma(w0, xvb, b0);
@@ -159,12 +176,11 @@ internal static unsafe class MatMulRows
                 }
                 if (t < T)
                 {
-                    float* xa = x + (nint)t * K;
+                    float* xa = xq + (nint)t * K;
                     TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
                     for (nint k = c0; k < cv; k += V)
                     {
                         TV xva = TOps.Load(xa + k);
-                        if (fp8) xva = TOps.Mul(xva, xs);
                         a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), xva, a0);
                         a1 = TOps.Fma(TW.Load<TV, TOps>(p1, k), xva, a1);
                         a2 = TOps.Fma(TW.Load<TV, TOps>(p2, k), xva, a2);

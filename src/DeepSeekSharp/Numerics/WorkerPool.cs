@@ -42,9 +42,13 @@ public sealed unsafe class WorkerPool : IDisposable
     private const int ActiveBits = 10;
     private Exception? _error;
 
-    /// <summary>How long an idle worker watches for the next loop before it blocks.</summary>
-    public const int SpinMicroseconds = 50;
-    private static readonly long SpinTicks = Math.Max(1, System.Diagnostics.Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
+    /// <summary>
+    /// How long an idle worker watches for the next loop before it blocks: <c>DSS_SPIN_US</c> in the environment
+    /// (0: block at once, for a machine crowded with other processes), else 50 microseconds.
+    /// </summary>
+    public static int SpinMicroseconds { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("DSS_SPIN_US"), out int us) && us >= 0 ? us : 50;
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
 
     public WorkerPool(int threads) => SetThreads(threads);
 
