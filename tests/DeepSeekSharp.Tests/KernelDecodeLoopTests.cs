@@ -50,6 +50,16 @@ public class KernelDecodeLoopTests
     }
 
     [Fact]
+    public void WeightPagesTouchCoversEveryTensor()
+    {
+        using var m = Transformer.Load(Fixtures.Dir("v3-fp8-tiny"));
+        var ck = m.Weights.Checkpoint;
+        long expect = ck.TensorNames.Sum(n => (long)ck.GetBytes(n).Length);
+        Assert.True(expect > 0);
+        Assert.Equal(expect, DeepSeekSharp.Benchmarking.WeightPages.Touch(ck));
+    }
+
+    [Fact]
     public void ForwardLastChecksItsArguments()
     {
         using var m = Transformer.Load(Fixtures.Dir("v3-tiny"));

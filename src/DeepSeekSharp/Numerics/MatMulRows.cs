@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace DeepSeekSharp.Numerics;
 
@@ -29,6 +30,23 @@ internal static unsafe class MatMulRows
     }
 
     [ThreadStatic] private static float[]? t_scaledX;
+
+    /// <summary>
+    /// Prefetches bytes [b0, b1) of four consecutive rows starting at p (row stride rowBytes), one request per cache
+    /// line. FP8 rows of a few KiB are short streams for the hardware prefetcher; asking for the next row group's
+    /// block (two lines per row for 128-column blocks) while the current one is summed keeps more DRAM requests in flight.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(byte* p, nint rowBytes, nint b0, nint b1)
+    {
+        for (nint b = b0 & ~(nint)63; b < b1; b += 64)
+        {
+            Sse.Prefetch0(p + b);
+            Sse.Prefetch0(p + rowBytes + b);
+            Sse.Prefetch0(p + 2 * rowBytes + b);
+            Sse.Prefetch0(p + 3 * rowBytes + b);
+        }
+    }
 
     /// <summary>
     /// x * 2^100 (<see cref="Simd.Fp8XScale"/>, exact) for the FP8 rows, computed once per call rather than once
@@ -74,6 +92,9 @@ internal static unsafe class MatMulRows
             }
             TV t0 = TOps.Zero, t1 = TOps.Zero, t2 = TOps.Zero, t3 = TOps.Zero;
             float e0 = 0, e1 = 0, e2 = 0, e3 = 0; // sums of the columns past the last full vector of each block
+            // FP8 only (measured: +15-35% on FP8 rows, a loss on BF16, whose 2 KiB-per-row chunks make bursts of requests):
+            // when the next four rows exist, fetch their block while this one is summed.
+            bool ahead = fp8 && Sse.IsSupported && r + 8 <= r1;
 
             int cb = 0;
             for (int c0 = 0; c0 < K; c0 += chunk, cb++)
@@ -82,6 +103,7 @@ internal static unsafe class MatMulRows
                 int cv = c0 + (c1 - c0) / V * V;
                 float s0 = 1, s1 = 1, s2 = 1, s3 = 1;
                 if (fp8) { s0 = q0[cb]; s1 = q1[cb]; s2 = q2[cb]; s3 = q3[cb]; }
+                if (ahead) Prefetch(p0 + 4 * rowBytes, rowBytes, c0 * TW.Size, c1 * TW.Size);
                 TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
                 for (nint k = c0; k < cv; k += V)
                 {
