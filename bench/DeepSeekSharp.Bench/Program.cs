@@ -3,13 +3,19 @@ using DeepSeekSharp.Checkpoints;
 using DeepSeekSharp.Numerics;
 
 // Kernel microbenchmarks, reported against this machine's limits measured in the same run.
-// Usage: DeepSeekSharp.Bench [--threads N] [--prefill-tokens T] [--seconds S]
+// Usage: DeepSeekSharp.Bench [--threads N] [--prefill-tokens T] [--seconds S] [--only decode|prefill] [--hot]
+// --hot: one copy of each weight, so a decode product reads it from the caches (the kernel's compute ceiling).
 int threads = WorkerPool.DefaultThreads(), prefillT = 512;
 double seconds = 1.0;
-for (int i = 0; i + 1 < args.Length; i += 2)
+string only = "";
+bool hot = false;
+for (int i = 0; i < args.Length; i += 2)
 {
+    if (args[i] == "--hot") { hot = true; i--; continue; }
+    if (i + 1 >= args.Length) { Console.Error.WriteLine($"option {args[i]} needs a value"); return 2; }
     switch (args[i])
     {
+        case "--only": only = args[i + 1]; break;
         case "--threads": threads = int.Parse(args[i + 1]); break;
         case "--prefill-tokens": prefillT = int.Parse(args[i + 1]); break;
         case "--seconds": seconds = double.Parse(args[i + 1]); break;
@@ -43,24 +49,30 @@ unsafe
     foreach (var dt in dtypes)
         foreach (var (rows, cols) in shapes)
         {
-            using var ws = new WeightSet(dt, rows, cols, 768L << 20, rows + cols);
+            using var ws = new WeightSet(dt, rows, cols, hot ? 0 : 768L << 20, rows + cols);
             var x1 = new float[cols];  // (1, cols)
             var y1 = new float[rows];  // (1, rows)
             for (int i = 0; i < cols; i++) x1[i] = (i % 7 - 3) * 0.1f;
-            Rate gbs = Rate.Of(ws.Views[0].ByteLength / 1e9, KernelBench.TimeProduct(ws, x1, y1, 1, threads, seconds));
+            Rate gbs = only == "prefill" ? default : Rate.Of(ws.Views[0].ByteLength / 1e9, KernelBench.TimeProduct(ws, x1, y1, 1, threads, seconds));
             Rate gbsFr = gbs.Over(bwN);
+            if (only == "decode")
+            {
+                if (dt != DType.F32) decodeFr.Add(gbsFr);
+                Console.WriteLine($"{rows,6} x {cols,-6} {dt,-7} | {gbs.Wall,6:F1} / {gbs.Cpu,6:F1}   {gbsFr.Wall,5:P0} / {gbsFr.Cpu,5:P0}       |");
+                continue;
+            }
 
             var xT = new float[prefillT * cols]; // (T, cols)
             var yT = new float[prefillT * rows]; // (T, rows)
             for (int i = 0; i < xT.Length; i++) xT[i] = (i % 11 - 5) * 0.1f;
             Rate gf = Rate.Of(2.0 * prefillT * rows * cols / 1e9, KernelBench.TimeProduct(ws, xT, yT, prefillT, threads, seconds));
             Rate gfFr = gf.Over(fmaN);
-            if (dt != DType.F32) decodeFr.Add(gbsFr);
+            if (dt != DType.F32 && only != "prefill") decodeFr.Add(gbsFr);
             prefillFr.Add(gfFr);
             Console.WriteLine($"{rows,6} x {cols,-6} {dt,-7} | {gbs.Wall,6:F1} / {gbs.Cpu,6:F1}   {gbsFr.Wall,5:P0} / {gbsFr.Cpu,5:P0}       | {gf.Wall,5:F0} / {gf.Cpu,5:F0}   {gfFr.Wall,5:P0} / {gfFr.Cpu,5:P0}");
         }
     Console.WriteLine();
-    Console.WriteLine($"decode GEMV (BF16+FP8): mean {decodeFr.Average(r => r.Wall):P0} / {decodeFr.Average(r => r.Cpu):P0} of the measured {threads}-thread bandwidth (target 80%)");
-    Console.WriteLine($"prefill GEMM (all):     mean {prefillFr.Average(r => r.Wall):P0} / {prefillFr.Average(r => r.Cpu):P0} of the measured {threads}-thread FMA peak (target 60%)");
+    if (decodeFr.Count > 0) Console.WriteLine($"decode GEMV (BF16+FP8): mean {decodeFr.Average(r => r.Wall):P0} / {decodeFr.Average(r => r.Cpu):P0} of the measured {threads}-thread bandwidth (target 80%)");
+    if (prefillFr.Count > 0) Console.WriteLine($"prefill GEMM (all):     mean {prefillFr.Average(r => r.Wall):P0} / {prefillFr.Average(r => r.Cpu):P0} of the measured {threads}-thread FMA peak (target 60%)");
 }
 return 0;

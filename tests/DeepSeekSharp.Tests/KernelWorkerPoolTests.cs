@@ -61,4 +61,23 @@ public class KernelWorkerPoolTests
         Assert.Equal(3, pool.Threads);
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.SetThreads(0));
     }
+
+    /// <summary>
+    /// Loops in quick succession (workers still spinning), after pauses longer than the spin (workers blocked), and
+    /// with fewer items than workers (some workers sit a loop out): every item runs exactly once each time.
+    /// </summary>
+    [Fact]
+    public unsafe void SpinningAndBlockedWorkersBothPickUpLoops()
+    {
+        using var pool = new WorkerPool(4);
+        int* hits = stackalloc int[64];
+        for (int round = 0; round < 300; round++)
+        {
+            int count = round % 7 == 0 ? 2 : 64;
+            for (int i = 0; i < 64; i++) hits[i] = 0;
+            pool.ParallelFor(count, new MarkBody { Hits = hits });
+            for (int i = 0; i < 64; i++) Assert.Equal(i < count ? 1 : 0, hits[i]);
+            if (round % 25 == 0) Thread.Sleep(2 + WorkerPool.SpinMicroseconds / 1000);
+        }
+    }
 }

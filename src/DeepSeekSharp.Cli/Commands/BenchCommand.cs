@@ -90,6 +90,9 @@ internal static class BenchCommand
         t.AddRow("bytes per decoded token", $"{r.DecodeBytesPerToken / 1e6:F1} MB", $"weights {r.DecodeWeightBytesPerToken / 1e6:F1} + cache {r.DecodeCacheBytesPerToken / 1e6:F2}", "");
         t.AddRow("decode effective bandwidth", $"{r.DecodeGbs:F1} GB/s", $"{r.MemBandwidthGbs:F1} GB/s", $"{r.DecodeRooflineFraction:P1}");
         t.AddRow("allocated per decoded token", $"{r.DecodeAllocBytesPerToken / 1024:F1} KiB", "", "");
+        t.AddRow("by CPU time: bandwidth, FMA peak", $"{r.MemBandwidthCpuGbs:F1} GB/s", $"{r.FmaPeakCpuGflops:F0} GFLOP/s", "");
+        t.AddRow("by CPU time: prefill", $"CPU share {r.PrefillCpuShare:P0}", "of FMA peak", $"{r.PrefillPeakFractionCpu:P1}");
+        t.AddRow("by CPU time: decode", $"CPU share {r.DecodeCpuShare:P0}", "of bandwidth", $"{r.DecodeRooflineFractionCpu:P1}");
         return t;
     }
 }

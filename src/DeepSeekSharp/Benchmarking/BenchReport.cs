@@ -34,6 +34,15 @@ public sealed record BenchReport
     public required double DecodeRooflineFraction { get; init; }
     public required double DecodeAllocBytesPerToken { get; init; }
 
+    // The same by CPU time (CPU seconds / threads) for a machine shared with other processes: the limits measured
+    // that way too, and the share of the cores each phase got (1 = dedicated cores). Spinning waits count as CPU.
+    public double MemBandwidthCpuGbs { get; init; }
+    public double FmaPeakCpuGflops { get; init; }
+    public double PrefillCpuShare { get; init; }
+    public double PrefillPeakFractionCpu { get; init; }
+    public double DecodeCpuShare { get; init; }
+    public double DecodeRooflineFractionCpu { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, BenchReportJson.Default.BenchReport);
 
     public static BenchReport FromJson(string json) =>

@@ -15,7 +15,13 @@ namespace DeepSeekSharp.Benchmarking;
 public static unsafe class MachineProbe
 {
     /// <summary>Read bandwidth in GB/s (1e9 bytes), best of reps, over a fresh buffer of the given bytes.</summary>
-    public static double ReadBandwidth(WorkerPool pool, long bytes = 1L << 30, int reps = 5)
+    public static double ReadBandwidth(WorkerPool pool, long bytes = 1L << 30, int reps = 5) => ReadBandwidthRates(pool, bytes, reps).Wall;
+
+    /// <summary>F32 FMA peak in GFLOP/s over the pool's threads (2 FLOP per lane per FMA), best of reps.</summary>
+    public static double FmaPeak(WorkerPool pool, double seconds = 0.3, int reps = 3) => FmaPeakRates(pool, seconds, reps).Wall;
+
+    /// <summary>Read bandwidth in GB/s by the wall clock and by CPU time (what dedicated cores would read), each the best of reps.</summary>
+    public static CpuRate ReadBandwidthRates(WorkerPool pool, long bytes = 1L << 30, int reps = 5)
     {
         long floats = bytes / 4 / 4096 * 4096;
         if (floats <= 0) throw new ArgumentOutOfRangeException(nameof(bytes));
@@ -24,13 +30,13 @@ public static unsafe class MachineProbe
         {
             var init = new InitBody { Buf = buf, Floats = floats, Parts = 64 };
             pool.ParallelFor(init.Parts, init); // touch every page (first touch from the pool's threads)
-            double best = 0;
+            var best = new CpuRate(0, 0);
             for (int r = 0; r < reps; r++)
             {
                 var body = new ReadBody { Buf = buf, Floats = floats, Parts = 64 };
-                var sw = Stopwatch.StartNew();
+                var clock = CpuClock.Start(pool.Threads);
                 pool.ParallelFor(body.Parts, body);
-                best = Math.Max(best, floats * 4.0 / sw.Elapsed.TotalSeconds / 1e9);
+                best = best.Max(clock.Rate(floats * 4.0 / 1e9));
             }
             return best;
         }
@@ -40,8 +46,8 @@ public static unsafe class MachineProbe
         }
     }
 
-    /// <summary>F32 FMA peak in GFLOP/s over the pool's threads (2 FLOP per lane per FMA), best of reps.</summary>
-    public static double FmaPeak(WorkerPool pool, double seconds = 0.3, int reps = 3)
+    /// <summary>F32 FMA peak in GFLOP/s by the wall clock and by CPU time, each the best of reps.</summary>
+    public static CpuRate FmaPeakRates(WorkerPool pool, double seconds = 0.3, int reps = 3)
     {
         long iters = 1_000_000;
         // Calibrate so one rep takes about the given seconds on one thread.
@@ -49,14 +55,14 @@ public static unsafe class MachineProbe
         FmaChains(iters);
         double t = Math.Max(1e-6, sw.Elapsed.TotalSeconds);
         iters = Math.Max(100_000, (long)(iters * seconds / t));
-        double best = 0;
+        var best = new CpuRate(0, 0);
         int lanes = Vector512.IsHardwareAccelerated ? 16 : 8;
         for (int r = 0; r < reps; r++)
         {
             var body = new FmaBody { Iters = iters };
-            sw.Restart();
+            var clock = CpuClock.Start(pool.Threads);
             pool.ParallelFor(pool.Threads, body);
-            best = Math.Max(best, pool.Threads * iters * 16.0 * lanes * 2 / sw.Elapsed.TotalSeconds / 1e9);
+            best = best.Max(clock.Rate(pool.Threads * iters * 16.0 * lanes * 2 / 1e9));
         }
         return best;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DeepSeekSharp.Inference;
 using DeepSeekSharp.Modeling;
 using DeepSeekSharp.Numerics;
@@ -11,7 +10,8 @@ public sealed record BenchOptions(int PromptTokens = 512, int GenTokens = 64, in
 /// <summary>
 /// Measures, in one run, the machine's read bandwidth and FMA peak, then a model's prefill (one forward pass over a
 /// random prompt, logits of the last token) and greedy decode (one token per forward, absorbed attention over the
-/// BF16 latent cache), and reports them against those limits.
+/// BF16 latent cache), and reports them against those limits. The steady state of a server is measured: every page
+/// of the mapped checkpoint is touched first (<see cref="WeightPages"/>), and the decode loop allocates nothing.
 /// </summary>
 public static class ModelBench
 {
@@ -24,8 +24,9 @@ public static class ModelBench
         if (o.Threads > 0 && pool.Threads != o.Threads) pool.SetThreads(o.Threads);
 
         log?.Invoke($"probing memory read bandwidth ({o.ProbeBytes / (1 << 20)} MiB buffer) and FMA peak on {pool.Threads} thread(s)");
-        double bw = MachineProbe.ReadBandwidth(pool, o.ProbeBytes);
-        double peak = MachineProbe.FmaPeak(pool);
+        var bwRate = MachineProbe.ReadBandwidthRates(pool, o.ProbeBytes);
+        var peakRate = MachineProbe.FmaPeakRates(pool);
+        double bw = bwRate.Wall, peak = peakRate.Wall;
 
         using var model = Transformer.Load(modelDir);
         var c = model.Config;
@@ -37,29 +38,31 @@ public static class ModelBench
         var prompt = new int[P];
         for (int i = 0; i < P; i++) prompt[i] = (int)(InitDistribution.SplitMix64(ref rng) % (ulong)c.VocabSize);
 
-        log?.Invoke("warming up");
+        log?.Invoke("warming up (mapping every page of the checkpoint, then a short forward)");
+        WeightPages.Touch(model.Weights.Checkpoint);
         var warm = model.NewCache(Math.Min(P, 16) + 4);
         var wl = model.Forward(prompt.AsSpan(0, Math.Min(P, 16)), 0, warm, lastOnly: true);
         for (int i = 0; i < 3; i++) wl = model.Forward([ArgMax(wl)], warm.Length, warm, lastOnly: true);
 
         log?.Invoke($"prefill of {P} tokens");
         var cache = model.NewCache(P + G);
-        var sw = Stopwatch.StartNew();
+        var clock = CpuClock.Start(pool.Threads);
         var logits = model.Forward(prompt, 0, cache, lastOnly: true);
-        double prefillS = sw.Elapsed.TotalSeconds;
+        var (prefillS, prefillCpu) = clock.Elapsed();
         CheckFinite(logits, "prefill");
 
         log?.Invoke($"decode of {G} tokens");
         long cacheBytes = 0;
+        Span<int> next = stackalloc int[1];
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
-        sw.Restart();
+        clock = CpuClock.Start(pool.Threads);
         for (int i = 0; i < G; i++)
         {
-            int next = ArgMax(logits);
+            next[0] = ArgMax(logits);
             cacheBytes += cost.DecodeCacheBytes(cache.Length + 1);
-            logits = model.Forward([next], cache.Length, cache, lastOnly: true);
+            model.ForwardLast(next, cache, logits); // logits (vocab) reused: the decode loop allocates nothing
         }
-        double decodeS = sw.Elapsed.TotalSeconds;
+        var (decodeS, decodeCpu) = clock.Elapsed();
         long alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
         CheckFinite(logits, "decode");
 
@@ -90,6 +93,12 @@ public static class ModelBench
             DecodeRooflineTokS = bw * 1e9 / bytesPerTok,
             DecodeRooflineFraction = bytesPerTok * decodeTokS / 1e9 / bw,
             DecodeAllocBytesPerToken = (double)alloc / G,
+            MemBandwidthCpuGbs = bwRate.Cpu,
+            FmaPeakCpuGflops = peakRate.Cpu,
+            PrefillCpuShare = prefillCpu / prefillS,
+            PrefillPeakFractionCpu = flops / prefillCpu / 1e9 / peakRate.Cpu,
+            DecodeCpuShare = decodeCpu / decodeS,
+            DecodeRooflineFractionCpu = bytesPerTok * G / decodeCpu / 1e9 / bwRate.Cpu,
         };
     }
 

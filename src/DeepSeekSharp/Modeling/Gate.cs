@@ -36,19 +36,26 @@ public sealed class Gate
     public void Forward(ReadOnlySpan<float> x, int T, Span<int> indices, Span<float> weights, Span<float> scoresOut = default)
     {
         int E = _c.NRoutedExperts, k = TopK;
-        var logits = new float[T * E];
-        MatMul.Forward(Weight, x, logits, T);
-        var scores = new float[E];
-        var biased = new float[E];
+        using var logitsB = new PooledBuffer<float>(T * E); // (T, E)
+        using var scoresB = new PooledBuffer<float>(E);     // (E) one token's scores
+        using var biasedB = new PooledBuffer<float>(E);     // (E) one token's biased scores
+        var logits = logitsB.Span;
+        var scores = scoresB.Span;
+        var biased = biasedB.Span;
+        // The router is small (E x dim): for decode and small batches a parallel region costs more than it saves.
+        MatMul.Forward(Weight, x, logits, T, Simd.Best, MatMulPath.Auto, T <= SerialTokens ? null : WorkerPool.Shared);
         for (int t = 0; t < T; t++)
         {
-            logits.AsSpan(t * E, E).CopyTo(scores);
+            logits.Slice(t * E, E).CopyTo(scores);
             if (_c.ScoringFunc == ScoringFunc.Softmax) Ops.Softmax(scores);
             else for (int e = 0; e < E; e++) scores[e] = 1f / (1f + MathF.Exp(-scores[e]));
             if (!scoresOut.IsEmpty) scores.CopyTo(scoresOut.Slice(t * E, E));
             Route(scores, biased, indices.Slice(t * k, k), weights.Slice(t * k, k));
         }
     }
+
+    /// <summary>Up to this many tokens the router's product runs on the calling thread.</summary>
+    private const int SerialTokens = 16;
 
     /// <summary>Chooses experts for one token from its (unbiased) scores (see <see cref="ExpertRouting"/>).</summary>
     public void Route(ReadOnlySpan<float> scores, Span<float> biased, Span<int> idx, Span<float> wts)

@@ -145,6 +145,34 @@ public sealed class Transformer : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// One sequence without allocating (the decode loop): runs tokens at the cache's end through the model, appends
+    /// them to the cache and writes the logits of the last token into logits (vocab). The same operations as
+    /// <see cref="Forward"/> with lastOnly; scratch is pooled and the caller owns the output.
+    /// </summary>
+    internal void ForwardLast(ReadOnlySpan<int> tokens, LatentCache cache, Span<float> logits, AttentionMode mode = AttentionMode.Auto)
+    {
+        int dim = Config.HiddenSize, T = tokens.Length;
+        if (T == 0) throw new DssException("no tokens to run");
+        if (logits.Length < Config.VocabSize) throw new ArgumentException($"logits has {logits.Length} values for a vocabulary of {Config.VocabSize}");
+        if (cache.Length + T > cache.Capacity)
+            throw new DssException($"context overflow: {cache.Length + T} tokens exceed the context of {cache.Capacity}");
+        if (cache.Layers != Layers.Length) throw new ArgumentException("cache has the wrong number of layers");
+        Rope.EnsurePositions(cache.Length + T);
+
+        using var x = new PooledBuffer<float>(T * dim); // (T, dim) hidden states
+        Embed.Forward(tokens, x.Span);
+        for (int l = 0; l < Layers.Length; l++)
+        {
+            var seg = new SegmentSlice(0, T, cache.Length, cache.Layer(l));
+            Layers[l].Forward(x.Array, T, new ReadOnlySpan<SegmentSlice>(in seg), mode);
+        }
+        cache.SetLength(cache.Length + T);
+        var last = x.Span.Slice((T - 1) * dim, dim); // (1, dim): RMSNorm is per row, so only the last row is normed
+        Norm.Forward(last, last);
+        Head.Forward(last, logits[..Config.VocabSize], 1);
+    }
+
     public void Dispose() => Weights.Dispose();
 }
 

@@ -5,7 +5,7 @@ namespace DeepSeekSharp.Numerics;
 /// <summary>
 /// Prefill products (large T): y = x @ W^T, tiled. The weight is cut into panels of NR = 2 vectors of rows
 /// (the unit of parallel work) and blocks of at most KC columns that never cross an FP8 scale block; each
-/// panel x block is widened and transposed into a small F32 scratch bp (KC, NR) on the stack, which an
+/// panel x block is widened and transposed (<see cref="MatMulPack"/>) into a small F32 scratch bp (KC, NR) on the stack, which an
 /// 8 x NR register tile of the output then streams through for every 8 tokens. The tile's partial sums over
 /// the block are multiplied by the panel's per-row block scales and added to y, so FP8 scales apply per
 /// block and the weight is never expanded beyond one (KC, NR) panel. Scalar twin: <see cref="MatMulScalar"/>.
@@ -39,7 +39,7 @@ internal static unsafe class MatMulGemm
                 int kend = Math.Min(K, k0 + KC);
                 if (fp8) kend = Math.Min(kend, (k0 / w.BlockCols + 1) * w.BlockCols);
                 int kc = kend - k0;
-                Pack<TW>(w, n0, nr, k0, kc, bp, NR);
+                MatMulPack.Pack<TV, TOps, TW>(w, n0, nr, k0, kc, bp, NR);
                 for (int j = 0; j < NR; j++)
                     sv[j] = fp8 && j < nr ? w.ScaleInv[(n0 + j) / w.BlockRows * w.ScaleCols + k0 / w.BlockCols] : 1f;
                 bool first = k0 == 0;
@@ -68,29 +68,6 @@ internal static unsafe class MatMulGemm
                 k0 = kend;
             }
         }
-    }
-
-    /// <summary>bp[k, j] = widen(W[n0 + j, k0 + k]) for k &lt; kc, j &lt; nr; zero for j in [nr, NR).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pack<TW>(in WeightView w, int n0, int nr, int k0, int kc, float* bp, int NR) where TW : struct, IWeightLoad
-    {
-        byte* data = w.Data;
-        for (int j = 0; j < nr; j++)
-        {
-            nint o = (nint)(n0 + j) * w.Cols + k0;
-            float* d = bp + j;
-            int k = 0;
-            for (; k + 4 <= kc; k += 4)
-            {
-                d[k * NR] = TW.Load1(data, o + k);
-                d[(k + 1) * NR] = TW.Load1(data, o + k + 1);
-                d[(k + 2) * NR] = TW.Load1(data, o + k + 2);
-                d[(k + 3) * NR] = TW.Load1(data, o + k + 3);
-            }
-            for (; k < kc; k++) d[k * NR] = TW.Load1(data, o + k);
-        }
-        for (int j = nr; j < NR; j++)
-            for (int k = 0; k < kc; k++) bp[k * NR + j] = 0;
     }
 
     /// <summary>c (8, NR) with row stride ldc = (first ? 0 : c) + (x (8, kc) row stride ldx @ bp (kc, NR)) * sv.</summary>

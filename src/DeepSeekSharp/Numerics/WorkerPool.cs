@@ -13,7 +13,8 @@ public interface IRangeBody
 /// calling thread is the last participant). <see cref="ParallelFor{T}"/> hands out chunks of [0, count)
 /// dynamically (an atomic counter), so a worker slowed by a neighbour process takes fewer chunks; it allocates
 /// nothing per call. A call made while the pool is busy (nested, or from a second thread) runs inline on the
-/// caller, so the pool never deadlocks.
+/// caller, so the pool never deadlocks. After a loop a worker spins for <see cref="SpinMicroseconds"/> watching for
+/// the next one before it blocks, so the many short loops of a decoded token do not each pay a thread wake-up.
 /// Thread count: <c>DSS_THREADS</c> in the environment, else <see cref="Environment.ProcessorCount"/>;
 /// <see cref="SetThreads"/> changes it.
 /// </summary>
@@ -35,7 +36,19 @@ public sealed unsafe class WorkerPool : IDisposable
     private int _chunk;
     private int _next;
     private int _remaining;
+    // Loops started so far (times 1024) plus the workers taking part in the latest (indices [0, active)), in one
+    // word so a worker reads both at once; a worker seeing it change joins the new loop if its index is below active.
+    private long _gen;
+    private const int ActiveBits = 10;
     private Exception? _error;
+
+    /// <summary>
+    /// How long an idle worker watches for the next loop before it blocks: <c>DSS_SPIN_US</c> in the environment
+    /// (0: block at once, for a machine crowded with other processes), else 50 microseconds.
+    /// </summary>
+    public static int SpinMicroseconds { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("DSS_SPIN_US"), out int us) && us >= 0 ? us : 50;
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
 
     public WorkerPool(int threads) => SetThreads(threads);
 
@@ -52,7 +65,7 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>Stops the current workers and starts threads - 1 new ones. Not to be called during a loop.</summary>
     public void SetThreads(int threads)
     {
-        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), "at least one thread");
+        if (threads < 1 || threads > 1 << ActiveBits) throw new ArgumentOutOfRangeException(nameof(threads), $"1 to {1 << ActiveBits} threads");
         lock (_gate)
         {
             StopWorkers();
@@ -102,7 +115,8 @@ public sealed unsafe class WorkerPool : IDisposable
             _error = null;
             int active = Math.Min(workers.Length, count - 1);
             Volatile.Write(ref _remaining, active);
-            for (int i = 0; i < active; i++) workers[i].Release();
+            Publish(active);
+            for (int i = 0; i < active; i++) workers[i].Wake();
             try { RunChunks(); }
             catch (Exception e) { Fail(e); }
             // Wait even after a failure: the workers may still be reading the caller's state.
@@ -117,6 +131,9 @@ public sealed unsafe class WorkerPool : IDisposable
             Volatile.Write(ref _busy, 0);
         }
     }
+
+    /// <summary>Starts a new loop generation with the given participants (a full fence: the job is visible first).</summary>
+    private void Publish(int active) => Interlocked.Exchange(ref _gen, ((_gen >> ActiveBits) + 1 << ActiveBits) | (uint)active);
 
     private static void Trampoline<T>(int start, int end, void* state) where T : struct, IRangeBody
         => Unsafe.AsRef<T>(state).Run(start, end);
@@ -151,23 +168,33 @@ public sealed unsafe class WorkerPool : IDisposable
     private sealed class Worker
     {
         private readonly WorkerPool _pool;
+        private readonly int _index;
         private readonly SemaphoreSlim _go = new(0);
         private readonly Thread _thread;
         private volatile bool _stop;
+        private int _sleeping; // 1 while blocked (or about to block) on _go
+        private long _seen;    // the last loop generation this worker has looked at
 
         public Worker(WorkerPool pool, int index)
         {
             _pool = pool;
+            _index = index;
+            _seen = Volatile.Read(ref pool._gen);
             _thread = new Thread(Loop) { IsBackground = true, Name = $"dss-worker-{index}" };
             _thread.Start();
         }
 
-        public void Release() => _go.Release();
+        /// <summary>Called after a new generation is published: releases the worker if it is blocked.</summary>
+        public void Wake()
+        {
+            if (Interlocked.Exchange(ref _sleeping, 0) == 1) _go.Release();
+        }
 
         public void Stop()
         {
             _stop = true;
-            _go.Release();
+            _pool.Publish(0);
+            Wake();
             _thread.Join();
             _go.Dispose();
         }
@@ -176,9 +203,37 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             while (true)
             {
-                _go.Wait();
+                long gen = WaitForGeneration();
                 if (_stop) return;
-                _pool.WorkerRun();
+                _seen = gen;
+                if (_index < (int)(gen & ((1 << ActiveBits) - 1))) _pool.WorkerRun();
+            }
+        }
+
+        /// <summary>Spins briefly for a new loop generation, then blocks until woken; returns the generation seen.</summary>
+        private long WaitForGeneration()
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            while (System.Diagnostics.Stopwatch.GetTimestamp() - start < SpinTicks)
+            {
+                long g = Volatile.Read(ref _pool._gen);
+                if (g != _seen) return g;
+                Thread.SpinWait(20);
+            }
+            while (true)
+            {
+                Volatile.Write(ref _sleeping, 1);
+                Interlocked.MemoryBarrier();
+                long g = Volatile.Read(ref _pool._gen);
+                if (g != _seen)
+                {
+                    // A loop started meanwhile: cancel the sleep, or, if the caller already claimed it, take its release.
+                    if (Interlocked.Exchange(ref _sleeping, 0) == 0) _go.Wait();
+                    return g;
+                }
+                _go.Wait();
+                g = Volatile.Read(ref _pool._gen);
+                if (g != _seen) return g;
             }
         }
     }
