@@ -18,6 +18,7 @@ public sealed class Generator
 
     private readonly List<int> _tokens = new();
     private float[]? _lastLogits; // (vocab) after the last token of _tokens
+    private readonly float[] _logits; // (vocab) reused by plain decode steps: no allocation per token
 
     public Transformer Model { get; }
     public LatentCache Cache { get; }
@@ -38,6 +39,7 @@ public sealed class Generator
         if (ctx <= 0) throw new DssException($"context length must be positive, got {ctx}");
         if (ctx > max) throw new DssException($"context length {ctx} exceeds the model's max_position_embeddings ({max})");
         Cache = model.NewCache(ctx, cacheDType);
+        _logits = new float[model.Config.VocabSize];
         if (speculative == true && model.Mtp.Length == 0)
             throw new DssException("speculative decoding needs MTP layers (model.layers.{num_hidden_layers}.*), which this checkpoint lacks");
         if (speculative ?? model.Mtp.Length > 0) Drafter = new MtpDrafter(model, ctx, cacheDType);
@@ -80,9 +82,17 @@ public sealed class Generator
         {
             ct.ThrowIfCancellationRequested();
             var chunk = tokens.Slice(i, Math.Min(PrefillChunk, tokens.Length - i));
-            var hidden = Drafter is null ? null : new float[chunk.Length * dim]; // (T, dim) after model.norm
-            logits = Model.Forward(chunk, _tokens.Count, Cache, AttentionMode, lastOnly: !allLogits, finalNorm: hidden);
-            if (hidden is not null) Drafter!.StoreHidden(_tokens.Count, hidden);
+            if (Drafter is null && !allLogits)
+            {
+                Model.ForwardLast(chunk, Cache, _logits, AttentionMode); // into the reused buffer
+                logits = _logits;
+            }
+            else
+            {
+                var hidden = Drafter is null ? null : new float[chunk.Length * dim]; // (T, dim) after model.norm
+                logits = Model.Forward(chunk, _tokens.Count, Cache, AttentionMode, lastOnly: !allLogits, finalNorm: hidden);
+                if (hidden is not null) Drafter!.StoreHidden(_tokens.Count, hidden);
+            }
             foreach (var t in chunk) _tokens.Add(t);
         }
         _lastLogits = allLogits ? logits.AsSpan(logits!.Length - V).ToArray() : logits;
