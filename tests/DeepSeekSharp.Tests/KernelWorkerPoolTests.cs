@@ -81,3 +81,37 @@ public class KernelWorkerPoolTests
         }
     }
 }
+
+public class KernelWorkerPoolResizeTests
+{
+    private struct Count : DeepSeekSharp.Numerics.IRangeBody
+    {
+        public int[] Hits;
+        public readonly void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
+        }
+    }
+
+    [Fact]
+    public async Task ResizingWhileLoopsRunNeitherHangsNorLosesWork()
+    {
+        using var pool = new DeepSeekSharp.Numerics.WorkerPool(2);
+        using var stop = new CancellationTokenSource();
+        long loops = 0;
+        var runner = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var hits = new int[64];
+                pool.ParallelFor(64, new Count { Hits = hits });
+                Assert.All(hits, h => Assert.Equal(1, h));
+                Interlocked.Increment(ref loops);
+            }
+        });
+        for (int i = 0; i < 50; i++) pool.SetThreads(1 + i % 3);
+        stop.Cancel();
+        await runner.WaitAsync(TimeSpan.FromSeconds(30)); // TimeoutException if a loop hung during a resize
+        Assert.True(Interlocked.Read(ref loops) > 0);
+    }
+}

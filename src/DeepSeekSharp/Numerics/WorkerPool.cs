@@ -62,17 +62,29 @@ public sealed unsafe class WorkerPool : IDisposable
         return Environment.ProcessorCount;
     }
 
-    /// <summary>Stops the current workers and starts threads - 1 new ones. Not to be called during a loop.</summary>
+    /// <summary>
+    /// Stops the current workers and starts threads - 1 new ones. Safe while other threads run loops: it waits until
+    /// no loop holds the workers (a loop that starts meanwhile runs on its calling thread alone).
+    /// </summary>
     public void SetThreads(int threads)
     {
         if (threads < 1 || threads > 1 << ActiveBits) throw new ArgumentOutOfRangeException(nameof(threads), $"1 to {1 << ActiveBits} threads");
-        lock (_gate)
+        var spin = new SpinWait();
+        while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) spin.SpinOnce();
+        try
         {
-            StopWorkers();
-            var ws = new Worker[threads - 1];
-            for (int i = 0; i < ws.Length; i++) ws[i] = new Worker(this, i);
-            _workers = ws;
-            Threads = threads;
+            lock (_gate)
+            {
+                StopWorkers();
+                var ws = new Worker[threads - 1];
+                for (int i = 0; i < ws.Length; i++) ws[i] = new Worker(this, i);
+                _workers = ws;
+                Threads = threads;
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
         }
     }
 
