@@ -109,7 +109,7 @@ public class KernelWorkerPoolResizeTests
                 Interlocked.Increment(ref loops);
             }
         });
-        for (int i = 0; i < 50; i++) pool.SetThreads(1 + i % 3);
+        for (int i = 0; i < 5000 && (i < 50 || Interlocked.Read(ref loops) < 50); i++) pool.SetThreads(1 + i % 3);
         stop.Cancel();
         await runner.WaitAsync(TimeSpan.FromSeconds(30)); // TimeoutException if a loop hung during a resize
         Assert.True(Interlocked.Read(ref loops) > 0);

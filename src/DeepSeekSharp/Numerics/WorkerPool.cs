@@ -110,9 +110,16 @@ public sealed unsafe class WorkerPool : IDisposable
     public void ParallelFor(int count, delegate*<int, int, void*, void> body, void* state)
     {
         if (count <= 0) return;
-        var workers = _workers;
-        if (count == 1 || workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (count == 1 || _workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
+            body(0, count, state);
+            return;
+        }
+        // Read the workers only while holding the pool: SetThreads swaps them under the same flag.
+        var workers = _workers;
+        if (workers.Length == 0)
+        {
+            Volatile.Write(ref _busy, 0);
             body(0, count, state);
             return;
         }
