@@ -95,31 +95,8 @@ public static unsafe class MachineProbe
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static float Sum(float* p, long n)
-    {
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (long i = 0; i < n; i += 64)
-            {
-                a0 += Vector512.Load(p + i);
-                a1 += Vector512.Load(p + i + 16);
-                a2 += Vector512.Load(p + i + 32);
-                a3 += Vector512.Load(p + i + 48);
-            }
-            return Vector512.Sum(a0 + a1 + a2 + a3);
-        }
-        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
-        for (long i = 0; i < n; i += 32)
-        {
-            b0 += Vector256.Load(p + i);
-            b1 += Vector256.Load(p + i + 8);
-            b2 += Vector256.Load(p + i + 16);
-            b3 += Vector256.Load(p + i + 24);
-        }
-        return Vector256.Sum(b0 + b1 + b2 + b3);
-    }
+    /// <summary>The read loop of the bandwidth probe (shared with `dss cost decode --this-machine`).</summary>
+    private static float Sum(float* p, long n) => (float)BandwidthProbe.Sum(p, n);
 
     private struct FmaBody : IRangeBody
     {

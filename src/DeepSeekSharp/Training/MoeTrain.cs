@@ -244,18 +244,5 @@ public sealed class MoeTrain
         }
     }
 
-    private static void Softmax(Span<float> x)
-    {
-        float max = float.NegativeInfinity;
-        foreach (var v in x) if (v > max) max = v;
-        double sum = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            float e = MathF.Exp(x[i] - max);
-            x[i] = e;
-            sum += e;
-        }
-        float inv = (float)(1.0 / sum);
-        for (int i = 0; i < x.Length; i++) x[i] *= inv;
-    }
+    private static void Softmax(Span<float> x) => Numerics.OpsScalar.Softmax(x);
 }
