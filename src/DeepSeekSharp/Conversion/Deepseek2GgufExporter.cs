@@ -189,7 +189,7 @@ public static class Deepseek2GgufExporter
         var view = w.Matrix(HfNames.WkvB(l), nh * per, r);
         g.AddTensor(Blk(l, AttnKB), new long[] { nope, r, nh }, Pick(type, nope), sink =>
         {
-            var all = WeightRows.ReadAll(view); // (nh * per, r)
+            var all = view.ReadAll(); // (nh * per, r)
             var row = new float[nope];
             for (int h = 0; h < nh; h++)
                 for (int j = 0; j < r; j++)
@@ -204,7 +204,7 @@ public static class Deepseek2GgufExporter
             for (int h = 0; h < nh; h++)
                 for (int d = 0; d < vd; d++)
                 {
-                    WeightRows.Read(view, h * per + nope + d, row);
+                    view.ReadRow(h * per + nope + d, row);
                     sink.WriteRow(row);
                 }
         });
@@ -222,7 +222,7 @@ public static class Deepseek2GgufExporter
             foreach (var v in views)
                 for (int r = 0; r < rows; r++)
                 {
-                    WeightRows.Read(v, r, row);
+                    v.ReadRow(r, row);
                     sink.WriteRow(row);
                 }
         });
@@ -236,7 +236,7 @@ public static class Deepseek2GgufExporter
             var row = new float[cols];
             for (int r = 0; r < rows; r++)
             {
-                WeightRows.Read(v, r, row);
+                v.ReadRow(r, row);
                 sink.WriteRow(row);
             }
         });

@@ -53,6 +53,30 @@ public readonly unsafe struct WeightView
     /// <summary>Row r dequantised into dst (length Cols).</summary>
     public void ReadRow(int r, Span<float> dst)
     {
-        for (int c = 0; c < Cols; c++) dst[c] = At(r, c);
+        if ((uint)r >= (uint)Rows || dst.Length < Cols) throw new ArgumentException($"ReadRow: row {r} of {Rows}, destination {dst.Length} for {Cols} columns");
+        long start = (long)r * Cols;
+        switch (DType)
+        {
+            case DType.F32:
+                new ReadOnlySpan<float>((float*)Data + start, Cols).CopyTo(dst);
+                break;
+            case DType.BF16:
+                BFloat16.ToSingle(new ReadOnlySpan<ushort>((ushort*)Data + start, Cols), dst);
+                break;
+            default:
+                var table = Fp8E4M3.DecodeTable;
+                byte* q = Data + start;
+                float* scales = ScaleInv + (long)(r / BlockRows) * ScaleCols;
+                for (int c = 0; c < Cols; c++) dst[c] = table[q[c]] * scales[c / BlockCols];
+                break;
+        }
+    }
+
+    /// <summary>The whole matrix dequantised to F32 (Rows, Cols), row-major: for small weights and conversion.</summary>
+    public float[] ReadAll()
+    {
+        var all = new float[(long)Rows * Cols];
+        for (int r = 0; r < Rows; r++) ReadRow(r, all.AsSpan(r * Cols, Cols));
+        return all;
     }
 }
