@@ -26,19 +26,10 @@ public static class ArchConfigReader
 
     public static ArchConfig Parse(string json, string source, string name)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-        }
-        catch (JsonException e)
-        {
-            throw new DssException($"{source}: not well-formed JSON: {e.Message}");
-        }
+        var doc = ConfigJson.ParseObject(json, source);
         using (doc)
         {
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new DssException($"{source}: expected a JSON object at the top level");
             var f = new Fields(root, source);
             string modelType = f.OptString("model_type") ?? "(none)";
             if (f.OptBool("is_encoder_decoder") == true)

@@ -9,19 +9,10 @@ internal static class ModelConfigParser
 
     public static ModelConfig Parse(string json, string source)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-        }
-        catch (JsonException e)
-        {
-            throw new DssException($"{source}: not well-formed JSON: {e.Message}");
-        }
+        var doc = ConfigJson.ParseObject(json, source);
         using (doc)
         {
             var r = doc.RootElement;
-            if (r.ValueKind != JsonValueKind.Object) throw new DssException($"{source}: expected a JSON object");
             var c = new Reader(r, source);
 
             string modelType = c.ReqString("model_type");
