@@ -30,13 +30,12 @@ Console.WriteLine($"threads {threads}, prefill T {prefillT}, {Environment.Proces
 Console.WriteLine("Each figure twice: by wall clock / by CPU time (what dedicated cores would do; the machine is shared).");
 unsafe
 {
-    const long floats = 1L << 28; // 1 GiB
-    float* buf = MachineLimits.Alloc(floats);
-    Rate bw1 = MachineLimits.ReadBandwidth(buf, floats, one);
-    Rate bwN = MachineLimits.ReadBandwidth(buf, floats, pool);
-    System.Runtime.InteropServices.NativeMemory.AlignedFree(buf);
-    Rate fma1 = MachineLimits.FmaPeak(one);
-    Rate fmaN = MachineLimits.FmaPeak(pool);
+    // The machine's limits, measured the way `dss bench` measures them (DeepSeekSharp.Benchmarking.MachineProbe).
+    static Rate R(DeepSeekSharp.Benchmarking.CpuRate r) => new(r.Wall, r.Cpu);
+    Rate bw1 = R(DeepSeekSharp.Benchmarking.MachineProbe.ReadBandwidthRates(one));
+    Rate bwN = R(DeepSeekSharp.Benchmarking.MachineProbe.ReadBandwidthRates(pool));
+    Rate fma1 = R(DeepSeekSharp.Benchmarking.MachineProbe.FmaPeakRates(one));
+    Rate fmaN = R(DeepSeekSharp.Benchmarking.MachineProbe.FmaPeakRates(pool));
     Console.WriteLine($"memory read bandwidth GB/s: 1 thread {bw1.Wall:F1} / {bw1.Cpu:F1}; {threads} threads {bwN.Wall:F1} / {bwN.Cpu:F1}");
     Console.WriteLine($"F32 FMA peak GFLOP/s:       1 thread {fma1.Wall:F0} / {fma1.Cpu:F0}; {threads} threads {fmaN.Wall:F0} / {fmaN.Cpu:F0}");
     Console.WriteLine();

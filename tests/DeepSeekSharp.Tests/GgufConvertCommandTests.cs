@@ -4,18 +4,10 @@ using DeepSeekSharp.Cli;
 namespace DeepSeekSharp.Tests;
 
 /// <summary>`dss convert` end to end through the command line parser.</summary>
+[Collection("Console")]
 public class GgufConvertCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (Program.BuildRoot().Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
     [Fact]
     public void ConvertWritesALoadableGguf()

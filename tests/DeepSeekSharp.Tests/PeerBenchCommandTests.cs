@@ -9,22 +9,14 @@ namespace DeepSeekSharp.Tests;
 /// `dss bench --peer llama.cpp` end to end through the command line parser on v3-tiny. When llama.cpp's native library
 /// cannot load here the run test says why and passes without comparing (DSS_REQUIRE_LLAMA_CPP=1 makes that a failure).
 /// </summary>
+[Collection("Console")]
 public class PeerBenchCommandTests
 {
     private readonly ITestOutputHelper _out;
 
     public PeerBenchCommandTests(ITestOutputHelper output) => _out = output;
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (Program.BuildRoot().Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
     [Fact]
     public void PeerRunPrintsOneTableWithRatiosAndWritesEveryFigure()
