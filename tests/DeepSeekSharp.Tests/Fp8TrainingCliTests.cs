@@ -84,4 +84,23 @@ public class Fp8TrainingCliTests
         Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(outDir, ExperimentReport.ChartFile)));
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(outDir, ExperimentReport.ChartFile)), "stroke-width=\"1.5\"").Count);
     }
+    [Fact]
+    public void ExperimentCheckpointsEqualThoseOfDssTrainWithTheSameFlags()
+    {
+        using var tmp = new Fixtures.TempDir();
+        var (config, data, tok) = SmallSetup(tmp);
+        string[] common = { "--config", config, "--tokenizer", tok, "--data", data, "--steps", "3", "--batch", "1", "--seq", "8",
+            "--eval-every", "1", "--eval-seqs", "1", "--bias-gamma", "0.01", "--balance-alpha", "0.01", "--mtp-lambda", "0.2" };
+        string outDir = tmp.File("report");
+        Assert.Equal(0, Cli.Program.BuildRoot().Parse(new[] { "experiment", "fp8-vs-bf16", "--seeds", "1", "--seed", "2", "--checkpoints", "--out", outDir }.Concat(common).ToArray()).Invoke());
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, ExperimentReport.JsonFile)))!;
+        Assert.Equal(0.01, json["bias_gamma"]!.GetValue<double>());
+        string run = tmp.File("run");
+        Assert.Equal(0, Cli.Program.BuildRoot().Parse(new[] { "train", "--precision", "fp8", "--seed", "2", "--out", run }.Concat(common).ToArray()).Invoke());
+        static byte[] Weights(string dir) => File.ReadAllBytes(Directory.GetFiles(dir, "*.safetensors").Single());
+        var fromTrain = Weights(Path.Combine(run, "checkpoint"));
+        Assert.Equal(fromTrain, Weights(Path.Combine(outDir, "checkpoints", "seed2-fp8")));
+        Assert.NotEqual(fromTrain, Weights(Path.Combine(outDir, "checkpoints", "seed2-bf16")));
+        Assert.True(File.Exists(Path.Combine(outDir, "checkpoints", "seed2-fp8", "tokenizer.json")));
+    }
 }

@@ -39,9 +39,13 @@ internal static class ExperimentCommand
         var noMtp = new Option<bool>("--no-mtp") { Description = "Train without the MTP module" };
         var threads = new Option<int>("--threads") { Description = "Threads for the matrix products (default: all cores)", DefaultValueFactory = _ => 0 };
         var fp8Scales = PrecisionOptions.Fp8Scales();
+        var mtpLambda = new Option<double>("--mtp-lambda") { Description = "Weight of the MTP loss", DefaultValueFactory = _ => 0.3 };
+        var alpha = new Option<double>("--balance-alpha") { Description = "Sequence-wise balance loss weight", DefaultValueFactory = _ => 1e-4 };
+        var gamma = new Option<double>("--bias-gamma") { Description = "Correction-bias update speed", DefaultValueFactory = _ => 0.001 };
+        var checkpoints = new Option<bool>("--checkpoints") { Description = "Also write every run's model (BF16, Hugging Face layout) to OUT/checkpoints/seedS-PRECISION" };
 
         var cmd = new Command("fp8-vs-bf16", "Train in BF16 and FP8 from the same seeds and report the validation-loss gap (DeepSeek-V3 claims < 0.25%)");
-        foreach (var o in new Option[] { config, tokenizer, data, output, steps, seeds, seed, batch, seq, lr, warmup, evalEvery, evalSeqs, noMtp, threads, fp8Scales })
+        foreach (var o in new Option[] { config, tokenizer, data, output, steps, seeds, seed, batch, seq, lr, warmup, evalEvery, evalSeqs, noMtp, threads, fp8Scales, mtpLambda, alpha, gamma, checkpoints })
             cmd.Options.Add(o);
         cmd.SetGuardedAction(p =>
         {
@@ -53,20 +57,23 @@ internal static class ExperimentCommand
                 Steps = n, Batch = p.GetValue(batch), Seq = p.GetValue(seq), Lr = p.GetValue(lr), Warmup = p.GetValue(warmup),
                 EvalEvery = p.GetValue(evalEvery) > 0 ? p.GetValue(evalEvery) : Math.Max(1, n / 10),
                 EvalSequences = p.GetValue(evalSeqs), Fp8Scales = TrainPrecisionNames.ParseScales(p.GetValue(fp8Scales)!),
+                MtpLambda = p.GetValue(mtpLambda), BalanceAlpha = p.GetValue(alpha), BiasGamma = p.GetValue(gamma),
             };
             string configPath = Directory.Exists(p.GetValue(config)!) ? Path.Combine(p.GetValue(config)!, "config.json") : p.GetValue(config)!;
             if (!File.Exists(configPath)) throw new DssException($"{configPath}: config not found");
-            var modelConfig = ModelConfig.Parse(File.ReadAllText(configPath), configPath);
+            string configJson = File.ReadAllText(configPath);
+            var modelConfig = ModelConfig.Parse(configJson, configPath);
             var tok = HfTokenizer.Load(p.GetValue(tokenizer)!);
             var docs = TextCorpus.ReadDocuments(p.GetValue(data)!);
             var first = TokenData.Build(docs, t => tok.Encode(t), tok.EosTokenId ?? modelConfig.EosTokenId, o.Seq, p.GetValue(seed));
+            string dir = p.GetValue(output)!;
             if (first.ValidationWindows < 1) throw new DssException($"the data has too little validation text ({first.Validation.Length} tokens) for one window of {o.Seq + 1}");
             var setup = new ExperimentSetup(modelConfig, ParameterInit.InitializerRange(configPath), !p.GetValue(noMtp), o,
                 Enumerable.Range(0, p.GetValue(seeds)).Select(i => p.GetValue(seed) + (ulong)i).ToArray(),
-                "dss " + string.Join(" ", p.Tokens.Select(t => Quote(t.Value))));
+                "dss " + string.Join(" ", p.Tokens.Select(t => Quote(t.Value))),
+                p.GetValue(checkpoints) ? new ExperimentCheckpoints(Path.Combine(dir, "checkpoints"), configJson, p.GetValue(tokenizer)!) : null);
             Console.Error.WriteLine($"data: {docs.Count:N0} documents, {first.Train.Length:N0} training and {first.Validation.Length:N0} validation tokens");
             var result = ExperimentRunner.Run(setup, first, Console.Error);
-            string dir = p.GetValue(output)!;
             ExperimentReport.Write(dir, result);
             var s = result.Summary;
             Console.Out.WriteLine($"BF16 {s.Bf16Mean:F4}, FP8 {s.Fp8Mean:F4}: gap {s.GapMean * 100:+0.000;-0.000}% (seed std {s.GapStd * 100:F3}%); report in {Path.Combine(dir, ExperimentReport.MarkdownFile)}");

@@ -40,7 +40,7 @@ internal static class ExperimentReport
         L("## Setup");
         L();
         L(string.Create(Ci, $"- Model: hidden {c.HiddenSize}, {c.NumHiddenLayers} layers ({c.FirstKDenseReplace} dense), {c.NRoutedExperts} routed experts (top {c.NumExpertsPerTok}) + {c.NSharedExperts} shared, vocab {c.VocabSize}, {(r.Setup.Mtp && c.NumNextnPredictLayers > 0 ? "MTP depth 1" : "no MTP")}; {r.Runs[0].Parameters:N0} parameters."));
-        L(string.Create(Ci, $"- Training: {o.Steps} steps of {o.Batch} x {o.Seq} tokens ({(long)o.Steps * o.Batch * o.Seq:N0} tokens), AdamW lr {o.Lr} (warm-up {o.WarmupSteps}, cosine to {o.MinLrRatio}x), seeds {string.Join(", ", r.Setup.Seeds)}."));
+        L(string.Create(Ci, $"- Training: {o.Steps} steps of {o.Batch} x {o.Seq} tokens ({(long)o.Steps * o.Batch * o.Seq:N0} tokens), AdamW lr {o.Lr} (warm-up {o.WarmupSteps}, cosine to {o.MinLrRatio}x), MTP loss weight {o.MtpLambda}, balancing gamma {o.BiasGamma} / alpha {o.BalanceAlpha}, seeds {string.Join(", ", r.Setup.Seeds)}."));
         L(string.Create(Ci, $"- Validation: the same {o.EvalSequences} held-out windows for every run, every {o.EvalEvery} steps and at the end."));
         L("- BF16: the inputs of every GEMM rounded to BF16 (nearest even), F32 accumulation, F32 master weights and AdamW moments.");
         L(string.Create(Ci, $"- FP8: as BF16, but every linear layer of the decoder blocks (attention projections, dense MLP, experts, shared experts, MTP block) runs Fprop, Dgrad and Wgrad on E4M3 inputs with online {(o.Fp8Scales == Fp8ScaleFormat.Ue8m0 ? "power-of-two (UE8M0)" : "F32")} scales (activations and output gradients per 1x128 tile, weights per 128x128 block) and a 14-bit tensor-core accumulator promoted to F32 every 128 products; AdamW moments stored in BF16. Embedding, output head, router, norms, attention core and loss as in BF16."));
@@ -92,6 +92,9 @@ internal static class ExperimentReport
             w.WriteNumber("seq", o.Seq);
             w.WriteNumber("lr", o.Lr);
             w.WriteNumber("eval_sequences", o.EvalSequences);
+            w.WriteNumber("mtp_lambda", o.MtpLambda);
+            w.WriteNumber("bias_gamma", o.BiasGamma);
+            w.WriteNumber("balance_alpha", o.BalanceAlpha);
             w.WriteString("fp8_scales", o.Fp8Scales == Fp8ScaleFormat.Ue8m0 ? "ue8m0" : "float");
             w.WriteNumber("parameters", r.Runs[0].Parameters);
             w.WriteStartObject("summary");

@@ -5,7 +5,14 @@ using DeepSeekSharp.Training.Precision;
 namespace DeepSeekSharp.Cli.Commands;
 
 /// <summary>What the experiment runs: one architecture and recipe, several seeds, BF16 and FP8 each.</summary>
-internal sealed record ExperimentSetup(ModelConfig Config, double InitStd, bool Mtp, TrainOptions Options, ulong[] Seeds, string CommandLine);
+internal sealed record ExperimentSetup(ModelConfig Config, double InitStd, bool Mtp, TrainOptions Options, ulong[] Seeds, string CommandLine,
+    ExperimentCheckpoints? Checkpoints = null);
+
+/// <summary>Where and how each run's trained model is written (`--checkpoints`): Dir/seedS-PRECISION, BF16, with the tokenizer.</summary>
+internal sealed record ExperimentCheckpoints(string Dir, string ConfigJson, string TokenizerDir)
+{
+    public string PathOf(ulong seed, TrainPrecision precision) => System.IO.Path.Combine(Dir, $"seed{seed}-{precision.Name()}");
+}
 
 /// <summary>One training run: its loss per step, validation loss at the evaluation steps, throughput.</summary>
 internal sealed record ExperimentRun(ulong Seed, TrainPrecision Precision, double[] TrainLoss, (int Step, double Loss)[] ValLoss,
@@ -48,6 +55,11 @@ internal static class ExperimentRunner
             if (m.Step % 25 == 0 || m.Step == o.Steps)
                 log.WriteLine($"seed {seed} {precision.Name()}: step {m.Step}/{o.Steps} loss {m.Loss:F4}{(m.ValLoss is double vv ? $" val {vv:F4}" : "")} ({tokens / seconds:F0} tokens/s)");
             if (!double.IsFinite(m.Loss)) throw new DssException($"seed {seed} {precision.Name()}: the loss became {m.Loss} at step {m.Step}");
+        }
+        if (s.Checkpoints is { } c)
+        {
+            HfExport.Write(c.PathOf(seed, precision), p, c.ConfigJson, c.TokenizerDir, bf16: true);
+            log.WriteLine($"seed {seed} {precision.Name()}: model written to {c.PathOf(seed, precision)}");
         }
         double finalVal = val[^1].Item2;
         // The same weights evaluated with F32 GEMMs: separates what the weights learned from how the last forward ran.
