@@ -4,10 +4,12 @@ using DeepSeekSharp.Numerics;
 
 // Kernel microbenchmarks, reported against this machine's limits measured in the same run.
 // Usage: DeepSeekSharp.Bench [--threads N] [--prefill-tokens T] [--seconds S] [--only decode|prefill] [--hot]
+//        DeepSeekSharp.Bench --model DIR [--steps N] [--threads N]: where a decode step of a checkpoint spends its time
 // --hot: one copy of each weight, so a decode product reads it from the caches (the kernel's compute ceiling).
 int threads = WorkerPool.DefaultThreads(), prefillT = 512;
 double seconds = 1.0;
-string only = "";
+string only = "", model = "";
+int profileSteps = 32;
 bool hot = false;
 for (int i = 0; i < args.Length; i += 2)
 {
@@ -19,6 +21,8 @@ for (int i = 0; i < args.Length; i += 2)
         case "--threads": threads = int.Parse(args[i + 1]); break;
         case "--prefill-tokens": prefillT = int.Parse(args[i + 1]); break;
         case "--seconds": seconds = double.Parse(args[i + 1]); break;
+        case "--model": model = args[i + 1]; break;
+        case "--steps": profileSteps = int.Parse(args[i + 1]); break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
@@ -39,6 +43,11 @@ unsafe
     Console.WriteLine($"memory read bandwidth GB/s: 1 thread {bw1.Wall:F1} / {bw1.Cpu:F1}; {threads} threads {bwN.Wall:F1} / {bwN.Cpu:F1}");
     Console.WriteLine($"F32 FMA peak GFLOP/s:       1 thread {fma1.Wall:F0} / {fma1.Cpu:F0}; {threads} threads {fmaN.Wall:F0} / {fmaN.Cpu:F0}");
     Console.WriteLine();
+    if (model != "")
+    {
+        DecodeProfile.Run(model, profileSteps, threads, bwN);
+        return 0;
+    }
 
     (int Rows, int Cols)[] shapes = [(7168, 2048), (2048, 7168), (7168, 576), (1536, 24576)];
     DType[] dtypes = [DType.BF16, DType.F8_E4M3, DType.F32];

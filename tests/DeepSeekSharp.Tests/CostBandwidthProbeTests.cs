@@ -22,6 +22,10 @@ public class CostBandwidthProbeTests
         var rng = new Random(5);
         for (int i = 0; i < data.Length; i++) data[i] = (float)rng.NextDouble();
         fixed (float* p = data)
+        {
             Assert.Equal(BandwidthProbe.SumScalar(p, data.Length), BandwidthProbe.Sum(p, data.Length), 2);
+            Assert.Equal(BandwidthProbe.SumScalar(p, data.Length), BandwidthProbe.Sum4Streams(p, data.Length), 2);
+            Assert.Equal(BandwidthProbe.SumScalar(p, 64), BandwidthProbe.Sum4Streams(p, 64), 4);
+        }
     }
 }

@@ -6,7 +6,7 @@ namespace DeepSeekSharp.Tests;
 /// <summary>The SIMD MatMul kernels against their scalar twin, at every vector width this machine runs.</summary>
 public class KernelMatMulTests
 {
-    private static readonly (int Rows, int Cols)[] Shapes = [(1, 1), (5, 7), (17, 33), (64, 128), (130, 200), (192, 144), (33, 260)];
+    private static readonly (int Rows, int Cols)[] Shapes = [(1, 1), (5, 7), (17, 33), (64, 128), (130, 200), (192, 144), (33, 260), (9, MatMulRows.SequentialMaxCols + 52)];
     private static readonly int[] Ts = [1, 2, 3, 7, 16, 33];
 
     public static TheoryData<DType, int> Cases()
@@ -84,6 +84,37 @@ public class KernelMatMulTests
             Array.Clear(y);
             MatMul.Forward(w.View, x, y, T); // the public entry, shared pool
             KernelCheck.MatMulAgrees(w.View, x, y, T, $"{dtype} shared T={T}");
+        }
+    }
+
+    /// <summary>
+    /// A token's products do not depend on the batch it is in: T = 1 (rows read one after the other for short rows,
+    /// four rows in flight for long ones) equals every row of T = 2..4 bit for bit, which batched and speculative
+    /// decoding rely on for greedy outputs identical to plain decoding.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void DecodeEqualsEachRowOfASmallBatchBitForBit(DType dtype, int tierCode)
+    {
+        var tier = (SimdTier)tierCode;
+        if (!Simd.IsSupported(tier)) return;
+        foreach (int cols in new[] { 200, MatMulRows.SequentialMaxCols, MatMulRows.SequentialMaxCols + 52 })
+        {
+            using var w = new TestWeight(dtype, 37, cols, cols);
+            foreach (int T in new[] { 2, 3, 4 })
+            {
+                var x = KernelCheck.Random(T * cols, T);
+                var y = new float[T * 37];
+                MatMul.Forward(w.View, x, y, T, tier, MatMulPath.Rows, pool: null);
+                var y1 = new float[37];
+                for (int t = 0; t < T; t++)
+                {
+                    MatMul.Forward(w.View, x.AsSpan(t * cols, cols), y1, 1, tier, MatMulPath.Rows, pool: null);
+                    for (int r = 0; r < 37; r++)
+                        Assert.True(BitConverter.SingleToInt32Bits(y[t * 37 + r]) == BitConverter.SingleToInt32Bits(y1[r]),
+                            $"{dtype} {tier} cols {cols} T={T} token {t} row {r}: {y[t * 37 + r]} vs {y1[r]}");
+                }
+            }
         }
     }
 

@@ -20,7 +20,10 @@ public static unsafe class MachineProbe
     /// <summary>F32 FMA peak in GFLOP/s over the pool's threads (2 FLOP per lane per FMA), best of reps.</summary>
     public static double FmaPeak(WorkerPool pool, double seconds = 0.3, int reps = 3) => FmaPeakRates(pool, seconds, reps).Wall;
 
-    /// <summary>Read bandwidth in GB/s by the wall clock and by CPU time (what dedicated cores would read), each the best of reps.</summary>
+    /// <summary>
+    /// Read bandwidth in GB/s by the wall clock and by CPU time (what dedicated cores would read), each the best of
+    /// reps passes with one stream per thread and reps with four (<see cref="BandwidthProbe.Sum4Streams"/>).
+    /// </summary>
     public static CpuRate ReadBandwidthRates(WorkerPool pool, long bytes = 1L << 30, int reps = 5)
     {
         long floats = bytes / 4 / 4096 * 4096;
@@ -31,12 +34,12 @@ public static unsafe class MachineProbe
             var init = new InitBody { Buf = buf, Floats = floats, Parts = 64 };
             pool.ParallelFor(init.Parts, init); // touch every page (first touch from the pool's threads)
             var best = new CpuRate(0, 0);
-            for (int r = 0; r < reps; r++)
+            for (int r = 0; r < 2 * reps; r++)
             {
-                var body = new ReadBody { Buf = buf, Floats = floats, Parts = 64 };
+                var body = new ReadBody { Buf = buf, Floats = floats, Parts = 64, FourStreams = r % 2 == 1 };
                 var clock = CpuClock.Start(pool.Threads);
                 pool.ParallelFor(body.Parts, body);
-                best = best.Max(clock.Rate(floats * 4.0 / 1e9));
+                best = best.Max(clock.Rate(floats / 64 / 256 * 256 * 64 * 4.0 / 1e9)); // the bytes ReadBody reads
             }
             return best;
         }
@@ -86,12 +89,14 @@ public static unsafe class MachineProbe
         public float* Buf;
         public long Floats;
         public int Parts;
+        public bool FourStreams;
         public static float Sink;
 
         public readonly void Run(int start, int end)
         {
-            long per = Floats / Parts / 64 * 64;
-            Sink += Sum(Buf + start * per, (end - start) * per);
+            long per = Floats / Parts / 256 * 256;
+            for (int part = start; part < end; part++)
+                Sink += FourStreams ? (float)BandwidthProbe.Sum4Streams(Buf + part * per, per) : Sum(Buf + part * per, per);
         }
     }
 
