@@ -36,6 +36,24 @@ public class EvalTests
         Assert.Equal(unigram / r.Targets, r.UnigramLoss, 9);
         Assert.Equal(2 * (seq - 1), r.MtpPairs);
         Assert.InRange(r.MtpAgreement, 0, 1);
+
+        // Expert load: recount the routing of the same windows through a capture.
+        var moeLayers = m.Layers.Where(b => b.Moe is not null).Select(b => b.LayerId).ToArray();
+        Assert.Equal(moeLayers, r.ExpertLoad.Select(e => e.Layer).ToArray());
+        foreach (var l in moeLayers)
+        {
+            var counts = new long[m.Config.NRoutedExperts];
+            for (int w = 0; w < 2; w++)
+            {
+                var cap = new ForwardCapture();
+                m.Forward(val.AsSpan(w * seq, seq), 0, m.NewCache(seq, CacheDType.F32), capture: cap);
+                foreach (var e in cap.TopkIdx[l]) counts[e]++;
+            }
+            var load = r.ExpertLoad.Single(e => e.Layer == l);
+            Assert.Equal(counts.Max() / counts.Average(), load.MaxOverMean, 12);
+            Assert.Equal(counts.Count(c => c == 0), load.UnusedExperts);
+            Assert.Equal(2 * seq * m.Config.NumExpertsPerTok, counts.Sum());
+        }
     }
 
     [Fact]

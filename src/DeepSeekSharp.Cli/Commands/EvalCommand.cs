@@ -7,7 +7,8 @@ namespace DeepSeekSharp.Cli.Commands;
 
 /// <summary>
 /// `dss eval --model DIR --data PATH...`: validation loss and perplexity on the held-out split `dss train` uses
-/// (every 20th document), against a unigram baseline, plus the MTP head's agreement with the main model.
+/// (every 20th document), against a unigram baseline, plus the MTP head's agreement with the main model and the
+/// expert load of every MoE layer.
 /// </summary>
 internal static class EvalCommand
 {
@@ -36,6 +37,9 @@ internal static class EvalCommand
             Console.WriteLine($"unigram     {r.UnigramLoss:F4} nats/token, perplexity {r.UnigramPerplexity:F2} (training-split counts, add-one)");
             if (r.MtpPairs > 0)
                 Console.WriteLine($"MTP head    top-1 equals the main model's top-1 for the token after next: {r.MtpAgreement:P1}; equals the true token: {r.MtpAccuracy:P1} ({r.MtpPairs:N0} pairs)");
+            if (r.ExpertLoad.Length > 0)
+                Console.WriteLine("expert load max/mean per MoE layer: " + string.Join(", ", r.ExpertLoad.Select(e =>
+                    $"layer {e.Layer} {e.MaxOverMean:F2}{(e.UnusedExperts > 0 ? $" ({e.UnusedExperts} experts unused)" : "")}")) + " (1.00 = even)");
             return 0;
         });
         return cmd;

@@ -7,7 +7,8 @@ namespace DeepSeekSharp.Evaluation;
 /// Evaluates a model on a held-out token stream cut into windows of seq + 1 tokens (as the trainer's validation):
 /// mean next-token cross-entropy, a unigram baseline from the training stream's counts (add-one smoothing) on the
 /// same targets, top-1 accuracy, and for a model with an MTP module how often the MTP head's top-1 for the token
-/// after next equals the main model's top-1 for that token (and the true token).
+/// after next equals the main model's top-1 for that token (and the true token), and the expert load of each MoE
+/// layer (tokens routed to each expert; max/mean over the split, 1.0 = perfectly even).
 /// </summary>
 public static class ValidationEvaluator
 {
@@ -31,12 +32,19 @@ public static class ValidationEvaluator
         double loss = 0, unigram = 0;
         long targets = 0, mainHits = 0, mtpPairs = 0, mtpAgree = 0, mtpHits = 0;
         var mtp = model.Mtp.Length > 0 ? model.Mtp[0] : null;
+        int E = model.Config.NRoutedExperts;
+        var moeLayers = model.Layers.Where(b => b.Moe is not null).Select(b => b.LayerId).ToArray();
+        var routed = moeLayers.ToDictionary(l => l, _ => new long[E]); // per MoE layer: tokens routed to each expert
         for (int w = 0; w < windows; w++)
         {
             var window = validation.Slice(w * seq, seq + 1);
             var input = window[..seq].ToArray();
             var hidden = new float[seq * dim]; // (seq, dim) after model.norm
-            var logits = model.Forward(input, 0, model.NewCache(seq, CacheDType.F32), finalNorm: hidden); // (seq, V)
+            var capture = moeLayers.Length > 0 ? new ForwardCapture() : null;
+            var logits = model.Forward(input, 0, model.NewCache(seq, CacheDType.F32), capture: capture, finalNorm: hidden); // (seq, V)
+            if (capture is not null)
+                foreach (var l in moeLayers)
+                    foreach (var e in capture.TopkIdx[l]) routed[l][e]++;
             var top = new int[seq];
             for (int i = 0; i < seq; i++)
             {
@@ -64,7 +72,10 @@ public static class ValidationEvaluator
             progress?.Report(w + 1);
         }
         return new ValidationReport(windows, targets, loss / targets, unigram / targets, mtpPairs,
-            mtpPairs > 0 ? (double)mtpAgree / mtpPairs : 0, mtpPairs > 0 ? (double)mtpHits / mtpPairs : 0, (double)mainHits / targets);
+            mtpPairs > 0 ? (double)mtpAgree / mtpPairs : 0, mtpPairs > 0 ? (double)mtpHits / mtpPairs : 0, (double)mainHits / targets)
+        {
+            ExpertLoad = moeLayers.Select(l => new ExpertLoad(l, routed[l].Max() / routed[l].Average(), routed[l].Count(c => c == 0))).ToArray(),
+        };
     }
 
     private static double LogSumExp(ReadOnlySpan<float> x)
