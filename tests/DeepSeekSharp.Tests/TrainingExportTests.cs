@@ -13,5 +13,10 @@ public class TrainingExportTests
         Assert.False(doc.RootElement.GetProperty("add_bos_token").GetBoolean());
         Assert.Equal("<s>", doc.RootElement.GetProperty("bos_token").GetString());
         Assert.Throws<DssException>(() => HfExport.WithoutBos("[1]"));
+
+        // Special tokens and template text stay as written (UTF-8, no \uXXXX escapes), as in Hugging Face's files.
+        string text = System.Text.Encoding.UTF8.GetString(HfExport.WithoutBos("""{"bos_token": "<｜begin▁of▁sentence｜>", "chat_template": "{{'<｜User｜>' + m}}"}"""));
+        Assert.Contains("\"<｜begin▁of▁sentence｜>\"", text);
+        Assert.Contains("{{'<｜User｜>' + m}}", text);
     }
 }

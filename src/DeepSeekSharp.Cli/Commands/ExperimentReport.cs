@@ -55,8 +55,13 @@ internal static class ExperimentReport
             L(string.Create(Ci, $"| {bf[i].Seed} | {bf[i].FinalVal:F4} | {fp[i].FinalVal:F4} | {Pct(s.Gaps[i])} | {Pct((fp[i].FinalValF32 - bf[i].FinalValF32) / bf[i].FinalValF32)} | {bf[i].TokensPerSecond:F0} | {fp[i].TokensPerSecond:F0} |"));
         L(string.Create(Ci, $"| mean | {s.Bf16Mean:F4} | {s.Fp8Mean:F4} | {Pct(s.GapMean)} | {Pct(s.GapF32EvalMean)} | {s.Bf16TokensPerSecond:F0} | {s.Fp8TokensPerSecond:F0} |"));
         L();
-        L(string.Create(Ci, $"- Relative gap: mean {Pct(s.GapMean)}, standard deviation over seeds {s.GapStd * 100:F3}%, range {Pct(s.GapMin)} to {Pct(s.GapMax)}."));
-        L(string.Create(Ci, $"- Seed-to-seed spread of BF16 itself (relative standard deviation of its final validation loss): {s.Bf16SeedSpread * 100:F3}%."));
+        if (r.Setup.Seeds.Length > 1)
+        {
+            L(string.Create(Ci, $"- Relative gap: mean {Pct(s.GapMean)}, standard deviation over seeds {s.GapStd * 100:F3}%, range {Pct(s.GapMin)} to {Pct(s.GapMax)}."));
+            L(string.Create(Ci, $"- Seed-to-seed spread of BF16 itself (relative standard deviation of its final validation loss): {s.Bf16SeedSpread * 100:F3}%."));
+        }
+        else
+            L(string.Create(Ci, $"- Relative gap: {Pct(s.GapMean)} (one seed: no spread over seeds; run --seeds 2 or more for it)."));
         L($"- Within DeepSeek-V3's 0.25%: **{(s.WithinClaim ? "yes" : "no")}**. Within the seed spread: **{(s.Gaps.Length < 2 ? "n/a (one seed)" : s.WithinSeedSpread ? "yes" : "no")}**.");
         L(s.ValDivergeStep is int vd
             ? $"- The validation curves diverge (mean gap above 0.25% from then on) at step {vd}."

@@ -39,7 +39,6 @@ internal static unsafe class MatMulRows
     /// there x (28+ KiB) no longer stays in L1 next to the streaming weight and is re-read once per weight vector.
     /// </summary>
     public const int SequentialMaxCols = 2048;
-
     /// <summary>
     /// Decode (T = 1) of short rows: one row at a time, so each thread reads its rows as one sequential stream. The
     /// same operations in the same order per row as <see cref="RunOne{TV, TOps, TW}"/> and <see cref="RunMany{TV, TOps, TW}"/>

@@ -45,7 +45,11 @@ public static class HfExport
         var node = System.Text.Json.Nodes.JsonNode.Parse(tokenizerConfigJson) as System.Text.Json.Nodes.JsonObject
             ?? throw new DssException("tokenizer_config.json is not a JSON object");
         node["add_bos_token"] = false;
-        return System.Text.Encoding.UTF8.GetBytes(node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return System.Text.Encoding.UTF8.GetBytes(node.ToJsonString(new System.Text.Json.JsonSerializerOptions
+        {
+            WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // the special tokens stay readable, as in HF's files
+        }));
     }
 
     private static SafetensorsEntry Entry(string name, ParamTensor t, float[] data, bool bf16)
