@@ -6,7 +6,7 @@ namespace DeepSeekSharp.Tests;
 /// <summary>The SIMD MatMul kernels against their scalar twin, at every vector width this machine runs.</summary>
 public class KernelMatMulTests
 {
-    private static readonly (int Rows, int Cols)[] Shapes = [(1, 1), (5, 7), (17, 33), (64, 128), (130, 200), (192, 144), (33, 260), (9, MatMulRows.SequentialMaxCols + 52)];
+    private static readonly (int Rows, int Cols)[] Shapes = [(1, 1), (5, 7), (17, 33), (64, 128), (130, 200), (192, 144), (33, 260), (7, 640), (9, MatMulRows.SequentialMaxCols + 52)];
     private static readonly int[] Ts = [1, 2, 3, 7, 16, 33];
 
     public static TheoryData<DType, int> Cases()

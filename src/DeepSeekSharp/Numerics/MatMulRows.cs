@@ -42,7 +42,8 @@ internal static unsafe class MatMulRows
     /// <summary>
     /// Decode (T = 1) of short rows: one row at a time, so each thread reads its rows as one sequential stream. The
     /// same operations in the same order per row as <see cref="RunOne{TV, TOps, TW}"/> and <see cref="RunMany{TV, TOps, TW}"/>
-    /// (one accumulator per column chunk, chunk totals scaled and added in column order), so results are bit-identical.
+    /// (one accumulator per column chunk, chunk totals scaled and added in column order), so results are bit-identical;
+    /// up to four chunks of the row are summed side by side so their FMA chains overlap.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunOneSequential<TV, TOps, TW>(in WeightView w, float* x, float* xq, float* y, int r0, int r1)
@@ -59,8 +60,41 @@ internal static unsafe class MatMulRows
             float* q0 = fp8 ? w.ScaleInv + (nint)(r / w.BlockRows) * w.ScaleCols : null;
             TV t0 = TOps.Zero;
             float e0 = 0;
-            int cb = 0;
-            for (int c0 = 0; c0 < K; c0 += chunk, cb++)
+            int cb = 0, c0 = 0;
+            // FP8: four whole 128-column blocks at a time, each with its own accumulator: four independent FMA chains
+            // instead of one (the per-block sums and their order into t0 are unchanged, so the result is too). Not for
+            // BF16/F32, whose 1024-column chunks lie 2-4 KiB apart: two such streams in one row measured 35% slower.
+            bool side = fp8 && chunk % V == 0;
+            if (side)
+                for (; c0 + 4 * chunk <= K; c0 += 4 * chunk, cb += 4)
+                {
+                    TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+                    for (nint k = c0; k < c0 + chunk; k += V)
+                    {
+                        a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), TOps.Load(xq + k), a0);
+                        a1 = TOps.Fma(TW.Load<TV, TOps>(p0, k + chunk), TOps.Load(xq + k + chunk), a1);
+                        a2 = TOps.Fma(TW.Load<TV, TOps>(p0, k + 2 * chunk), TOps.Load(xq + k + 2 * chunk), a2);
+                        a3 = TOps.Fma(TW.Load<TV, TOps>(p0, k + 3 * chunk), TOps.Load(xq + k + 3 * chunk), a3);
+                    }
+                    t0 = TOps.Fma(a0, TOps.Broadcast((fp8 ? q0[cb] : 1) * so), t0);
+                    t0 = TOps.Fma(a1, TOps.Broadcast((fp8 ? q0[cb + 1] : 1) * so), t0);
+                    t0 = TOps.Fma(a2, TOps.Broadcast((fp8 ? q0[cb + 2] : 1) * so), t0);
+                    t0 = TOps.Fma(a3, TOps.Broadcast((fp8 ? q0[cb + 3] : 1) * so), t0);
+                }
+            if (side && c0 + 2 * chunk <= K)
+            {
+                TV a0 = TOps.Zero, a1 = TOps.Zero;
+                for (nint k = c0; k < c0 + chunk; k += V)
+                {
+                    a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), TOps.Load(xq + k), a0);
+                    a1 = TOps.Fma(TW.Load<TV, TOps>(p0, k + chunk), TOps.Load(xq + k + chunk), a1);
+                }
+                t0 = TOps.Fma(a0, TOps.Broadcast((fp8 ? q0[cb] : 1) * so), t0);
+                t0 = TOps.Fma(a1, TOps.Broadcast((fp8 ? q0[cb + 1] : 1) * so), t0);
+                c0 += 2 * chunk;
+                cb += 2;
+            }
+            for (; c0 < K; c0 += chunk, cb++)
             {
                 int c1 = Math.Min(K, c0 + chunk);
                 int cv = c0 + (c1 - c0) / V * V;
