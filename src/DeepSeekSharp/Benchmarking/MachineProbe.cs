@@ -39,7 +39,7 @@ public static unsafe class MachineProbe
                 var body = new ReadBody { Buf = buf, Floats = floats, Parts = 64, FourStreams = r % 2 == 1 };
                 var clock = CpuClock.Start(pool.Threads);
                 pool.ParallelFor(body.Parts, body);
-                best = best.Max(clock.Rate(floats / 64 / 256 * 256 * 64 * 4.0 / 1e9)); // the bytes ReadBody reads
+                best = best.Max(clock.Rate(body.BytesRead / 1e9));
             }
             return best;
         }
@@ -92,9 +92,14 @@ public static unsafe class MachineProbe
         public bool FourStreams;
         public static float Sink;
 
+        /// <summary>Floats per part: whole 256-float groups, so both read patterns cover the same bytes.</summary>
+        private readonly long Per => Floats / Parts / 256 * 256;
+
+        public readonly double BytesRead => Per * Parts * 4.0;
+
         public readonly void Run(int start, int end)
         {
-            long per = Floats / Parts / 256 * 256;
+            long per = Per;
             for (int part = start; part < end; part++)
                 Sink += FourStreams ? (float)BandwidthProbe.Sum4Streams(Buf + part * per, per) : Sum(Buf + part * per, per);
         }

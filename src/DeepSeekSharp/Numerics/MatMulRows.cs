@@ -57,7 +57,7 @@ internal static unsafe class MatMulRows
         for (int r = r0; r < r1; r++)
         {
             byte* p0 = w.Data + r * rowBytes;
-            float* q0 = fp8 ? w.ScaleInv + (nint)(r / w.BlockRows) * w.ScaleCols : null;
+            float* q0 = fp8 ? ScaleRow(w, r) : null;
             TV t0 = TOps.Zero;
             float e0 = 0;
             int cb = 0, c0 = 0;
@@ -114,6 +114,10 @@ internal static unsafe class MatMulRows
         }
     }
 
+    /// <summary>The FP8 block scales (ScaleCols) of the block row that weight row r lies in.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* ScaleRow(in WeightView w, int r) => w.ScaleInv + (nint)(r / w.BlockRows) * w.ScaleCols;
+
     /// <summary>
     /// Prefetches bytes [b0, b1) of four consecutive rows starting at p (row stride rowBytes), one request per cache
     /// line. FP8 rows of a few KiB are short streams for the hardware prefetcher; asking for the next row group's
@@ -167,12 +171,7 @@ internal static unsafe class MatMulRows
             int ra = r, rb = Math.Min(r + 1, r1 - 1), rc = Math.Min(r + 2, r1 - 1), rd = Math.Min(r + 3, r1 - 1);
             byte* p0 = w.Data + ra * rowBytes, p1 = w.Data + rb * rowBytes, p2 = w.Data + rc * rowBytes, p3 = w.Data + rd * rowBytes;
             float* q0 = null, q1 = null, q2 = null, q3 = null; // (ScaleCols) scale row of each weight row
-            if (fp8)
-            {
-                int sc = w.ScaleCols, br = w.BlockRows;
-                q0 = w.ScaleInv + (nint)(ra / br) * sc; q1 = w.ScaleInv + (nint)(rb / br) * sc;
-                q2 = w.ScaleInv + (nint)(rc / br) * sc; q3 = w.ScaleInv + (nint)(rd / br) * sc;
-            }
+            if (fp8) { q0 = ScaleRow(w, ra); q1 = ScaleRow(w, rb); q2 = ScaleRow(w, rc); q3 = ScaleRow(w, rd); }
             TV t0 = TOps.Zero, t1 = TOps.Zero, t2 = TOps.Zero, t3 = TOps.Zero;
             float e0 = 0, e1 = 0, e2 = 0, e3 = 0; // sums of the columns past the last full vector of each block
             // FP8 only (measured: +15-35% on FP8 rows, a loss on BF16, whose 2 KiB-per-row chunks make bursts of requests):
@@ -241,12 +240,7 @@ internal static unsafe class MatMulRows
             int ra = r, rb = Math.Min(r + 1, r1 - 1), rc = Math.Min(r + 2, r1 - 1), rd = Math.Min(r + 3, r1 - 1);
             byte* p0 = w.Data + ra * rowBytes, p1 = w.Data + rb * rowBytes, p2 = w.Data + rc * rowBytes, p3 = w.Data + rd * rowBytes;
             float* q0 = null, q1 = null, q2 = null, q3 = null; // (ScaleCols) scale row of each weight row
-            if (fp8)
-            {
-                int sc = w.ScaleCols, br = w.BlockRows;
-                q0 = w.ScaleInv + (nint)(ra / br) * sc; q1 = w.ScaleInv + (nint)(rb / br) * sc;
-                q2 = w.ScaleInv + (nint)(rc / br) * sc; q3 = w.ScaleInv + (nint)(rd / br) * sc;
-            }
+            if (fp8) { q0 = ScaleRow(w, ra); q1 = ScaleRow(w, rb); q2 = ScaleRow(w, rc); q3 = ScaleRow(w, rd); }
             for (int i = 0; i < 4 * T; i++) { tot[i] = TOps.Zero; tail[i] = 0; }
 
             int cb = 0;
