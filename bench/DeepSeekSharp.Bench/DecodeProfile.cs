@@ -1,3 +1,4 @@
+using DeepSeekSharp.Checkpoints;
 using DeepSeekSharp.Inference;
 using DeepSeekSharp.Modeling;
 using DeepSeekSharp.Numerics;
@@ -11,9 +12,10 @@ namespace DeepSeekSharp.Bench;
 /// </summary>
 internal static class DecodeProfile
 {
-    public static void Run(string dir, int steps, int threads, Rate bandwidth)
+    public static void Run(string dir, int steps, int threads, Rate bandwidth, WeightResidence residence)
     {
-        using var t = Transformer.Load(dir);
+        using var t = Transformer.Load(dir, residence);
+        Console.WriteLine($"weights {t.Weights.Checkpoint.Residence.Describe()}; this process's 2 MiB pages: {LargePageBuffer.ProcessHugePageBytes() / 1e9:F2} GB");
         var c = t.Config;
         int dim = c.HiddenSize;
         var rng = new Random(1);
@@ -23,16 +25,15 @@ internal static class DecodeProfile
         cache.SetLength(prompt.Length);
 
         // The whole step.
-        int pos = prompt.Length;
+        // The whole step as `dss bench` and the generator run it (ForwardLast: pooled scratch, logits reused).
         var tok = new int[1];
+        var stepLogits = new float[c.VocabSize];
         var whole = Timing.Measure(threads, () =>
         {
             for (int s = 0; s < steps; s++)
             {
                 tok[0] = rng.Next(c.VocabSize);
-                t.Forward(tok, pos, cache);
-                pos++;
-                cache.SetLength(pos);
+                t.ForwardLast(tok, cache, stepLogits);
             }
         }).Per(steps);
         Console.WriteLine($"whole decode step: {whole.Wall * 1e3:F2} ms wall / {whole.Cpu * 1e3:F2} ms cpu ({1 / whole.Wall:F1} tok/s)");

@@ -12,6 +12,7 @@ namespace DeepSeekSharp.Bench;
 internal sealed unsafe class WeightSet : IDisposable
 {
     private readonly List<nint> _blocks = [];
+    private readonly List<LargePageBuffer> _weights = []; // 2 MiB pages, as resident checkpoint weights
 
     public WeightSet(DType dtype, int rows, int cols, long minBytes, int seed)
     {
@@ -36,8 +37,9 @@ internal sealed unsafe class WeightSet : IDisposable
         int sr = (rows + 127) / 128, sc = (cols + 127) / 128;
         for (int c = 0; c < copies; c++)
         {
-            var data = (byte*)NativeMemory.AlignedAlloc((nuint)one, 64);
-            _blocks.Add((nint)data);
+            var mem = new LargePageBuffer(one);
+            _weights.Add(mem);
+            var data = mem.Pointer;
             for (long o = 0; o < one; o += pattern.Length)
                 pattern.AsSpan(0, (int)Math.Min(pattern.Length, one - o)).CopyTo(new Span<byte>(data + o, (int)Math.Min(pattern.Length, one - o)));
             float* scales = null;
@@ -56,6 +58,7 @@ internal sealed unsafe class WeightSet : IDisposable
     public void Dispose()
     {
         foreach (var p in _blocks) NativeMemory.AlignedFree((void*)p);
+        foreach (var m in _weights) m.Dispose();
     }
 }
 

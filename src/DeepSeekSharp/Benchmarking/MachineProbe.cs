@@ -28,8 +28,9 @@ public static unsafe class MachineProbe
     {
         long floats = bytes / 4 / 4096 * 4096;
         if (floats <= 0) throw new ArgumentOutOfRangeException(nameof(bytes));
-        var buf = (float*)NativeMemory.AlignedAlloc((nuint)(floats * 4), 64);
-        try
+        // 2 MiB pages where the OS gives them, as resident weights get: the machine's best, not its TLB's.
+        using var mem = new LargePageBuffer(floats * 4);
+        var buf = (float*)mem.Pointer;
         {
             var init = new InitBody { Buf = buf, Floats = floats, Parts = 64 };
             pool.ParallelFor(init.Parts, init); // touch every page (first touch from the pool's threads)
@@ -42,10 +43,6 @@ public static unsafe class MachineProbe
                 best = best.Max(clock.Rate(body.BytesRead / 1e9));
             }
             return best;
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(buf);
         }
     }
 

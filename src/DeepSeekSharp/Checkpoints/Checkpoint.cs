@@ -5,7 +5,7 @@ namespace DeepSeekSharp.Checkpoints;
 
 /// <summary>
 /// The tensors of a Hugging Face model folder: one <c>model.safetensors</c>, or shards listed in
-/// <c>model.safetensors.index.json</c>. All files stay memory-mapped while the checkpoint is open.
+/// <c>model.safetensors.index.json</c>. All files stay memory-mapped, or resident in memory (<see cref="WeightResidence"/>), while the checkpoint is open.
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
@@ -18,7 +18,11 @@ public sealed class Checkpoint : IDisposable
 
     private Checkpoint(string dir) => Directory = dir;
 
-    public static Checkpoint Open(string dir)
+    /// <summary>How the files were held: <see cref="WeightResidence.Memory"/> or <see cref="WeightResidence.Mapped"/>.</summary>
+    public WeightResidence Residence { get; private set; } = WeightResidence.Mapped;
+
+    /// <summary>Opens the model folder; residence says whether its files are mapped (default) or read into memory.</summary>
+    public static Checkpoint Open(string dir, WeightResidence residence = WeightResidence.Mapped)
     {
         if (!System.IO.Directory.Exists(dir)) throw new DssException($"{dir}: model folder not found");
         var ck = new Checkpoint(dir);
@@ -26,6 +30,8 @@ public sealed class Checkpoint : IDisposable
         {
             string index = System.IO.Path.Combine(dir, "model.safetensors.index.json");
             string single = System.IO.Path.Combine(dir, "model.safetensors");
+            // (file, tensor names the index maps to it, or null)
+            var files = new List<(string Path, List<string>? Indexed)>();
             if (File.Exists(index))
             {
                 foreach (var shard in ReadIndex(index))
@@ -34,33 +40,29 @@ public sealed class Checkpoint : IDisposable
                     if (!File.Exists(shardPath))
                         throw new CheckpointFormatException(index, shard.Value[0],
                             $"the index maps it (and {shard.Value.Count - 1} more) to '{shard.Key}' but that file does not exist");
-                    var f = SafetensorsFile.Open(shardPath);
-                    ck._files.Add(f);
-                    foreach (var name in shard.Value)
-                    {
-                        if (!f.Contains(name))
-                            throw new CheckpointFormatException(index, name, $"the index maps it to '{shard.Key}' but that file does not contain it");
-                    }
-                    foreach (var name in f.Tensors.Keys) ck.Add(f, name);
+                    files.Add((shardPath, shard.Value));
                 }
             }
-            else if (File.Exists(single))
-            {
-                var f = SafetensorsFile.Open(single);
-                ck._files.Add(f);
-                foreach (var name in f.Tensors.Keys) ck.Add(f, name);
-            }
+            else if (File.Exists(single)) files.Add((single, null));
             else
             {
                 var any = System.IO.Directory.GetFiles(dir, "*.safetensors").OrderBy(p => p, StringComparer.Ordinal).ToArray();
                 if (any.Length == 0)
                     throw new DssException($"{dir}: no model.safetensors, model.safetensors.index.json or *.safetensors file");
-                foreach (var p in any)
+                files.AddRange(any.Select(p => (p, (List<string>?)null)));
+            }
+
+            ck.Residence = WeightResidences.Resolve(residence, files.Sum(f => new FileInfo(f.Path).Length));
+            foreach (var (path, indexed) in files)
+            {
+                var f = SafetensorsFile.Open(path, resident: ck.Residence == WeightResidence.Memory);
+                ck._files.Add(f);
+                foreach (var name in indexed ?? [])
                 {
-                    var f = SafetensorsFile.Open(p);
-                    ck._files.Add(f);
-                    foreach (var name in f.Tensors.Keys) ck.Add(f, name);
+                    if (!f.Contains(name))
+                        throw new CheckpointFormatException(index, name, $"the index maps it to '{System.IO.Path.GetFileName(path)}' but that file does not contain it");
                 }
+                foreach (var name in f.Tensors.Keys) ck.Add(f, name);
             }
             return ck;
         }

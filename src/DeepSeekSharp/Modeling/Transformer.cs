@@ -5,7 +5,7 @@ namespace DeepSeekSharp.Modeling;
 
 /// <summary>
 /// The DeepSeek-V2/V3 decoder (model.py's Transformer): embed -> layers -> norm -> head, plus the MTP modules
-/// kept for speculative decoding and training. Weights stay in their stored dtype (memory-mapped).
+/// kept for speculative decoding and training. Weights stay in their stored dtype (resident or memory-mapped).
 /// </summary>
 public sealed class Transformer : IDisposable
 {
@@ -49,10 +49,11 @@ public sealed class Transformer : IDisposable
         Mtp = mtp.ToArray();
     }
 
-    public static Transformer Load(string dir)
+    /// <summary>Loads a model folder; residence: weights read into 2 MiB-page memory or mapped (Auto: memory when they fit).</summary>
+    public static Transformer Load(string dir, WeightResidence residence = WeightResidence.Auto)
     {
         var config = ModelConfig.Load(dir);
-        var ck = Checkpoint.Open(dir);
+        var ck = Checkpoint.Open(dir, residence);
         try
         {
             return new Transformer(new ModelWeights(ck, config));

@@ -7,9 +7,11 @@ namespace DeepSeekSharp.Numerics;
 /// <summary>
 /// Decode and small-batch products (T = 1..16): y = x @ W^T for the weight rows [r0, r1), four rows in flight
 /// per step, each weight row read from memory once for all T tokens (its column chunk stays in L1 while the
-/// token pairs pass over it). FP8 block scales are applied per column block: the block's partial dot products
-/// accumulate from zero, then total += partial * scale; the vector loops read x scaled by 2^100 for FP8 (xq, see
-/// <see cref="IVecOps{TV}"/>), the scalar tails the plain x (x and xq are the same pointer otherwise). Scalar twin: <see cref="MatMulScalar"/>.
+/// token pairs pass over it). Weights are read in groups that split into 2 (BF16) or 4 (FP8) vectors without a
+/// shuffle (<see cref="IWeightLoad.Lanes"/>), into two accumulators per column chunk; the vector loops read x
+/// permuted to match and, for FP8, scaled by 2^100 (xq, see <see cref="GroupX"/> and <see cref="IVecOps{TV}"/>), the
+/// scalar tails the plain x (x and xq are the same pointer for F32). Each chunk's (FP8: block's) partial sum is
+/// scaled and added to the row's total in column order. Scalar twin: <see cref="MatMulScalar"/>.
 /// </summary>
 internal static unsafe class MatMulRows
 {
@@ -24,13 +26,19 @@ internal static unsafe class MatMulRows
     public static void Run<TV, TOps, TW>(in WeightView w, float* x, float* y, int T, int r0, int r1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
-        float* xq = typeof(TW) == typeof(Fp8Load) ? ScaledX<TV, TOps>(x, T * w.Cols) : x;
+        bool fp8 = typeof(TW) == typeof(Fp8Load);
+        float* xq = TW.Lanes == 1 ? x : GroupedX<TV, TOps, TW>(x, T, w.Cols, fp8 ? w.BlockCols : Chunk, fp8 ? Simd.Fp8XScale : 1f);
         if (T == 1 && w.Cols <= SequentialMaxCols) RunOneSequential<TV, TOps, TW>(w, x, xq, y, r0, r1);
         else if (T == 1) RunOne<TV, TOps, TW>(w, x, xq, y, r0, r1);
         else RunMany<TV, TOps, TW>(w, x, xq, y, T, r0, r1);
     }
 
-    [ThreadStatic] private static float[]? t_scaledX;
+    [ThreadStatic] private static float[]? t_groupedX;
+
+    /// <summary>A column chunk's two accumulators (<see cref="IWeightLoad.Dot"/>) as one vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Both<TV, TOps, TW>(TV a, TV b) where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+        => TW.Lanes == 1 ? a : TOps.Add(a, b);
 
     /// <summary>
     /// Decode products with at most this many columns read the weight one row after the other (<see cref="RunOneSequential"/>).
@@ -42,18 +50,20 @@ internal static unsafe class MatMulRows
     /// <summary>
     /// Decode (T = 1) of short rows: one row at a time, so each thread reads its rows as one sequential stream. The
     /// same operations in the same order per row as <see cref="RunOne{TV, TOps, TW}"/> and <see cref="RunMany{TV, TOps, TW}"/>
-    /// (one accumulator per column chunk, chunk totals scaled and added in column order), so results are bit-identical;
-    /// up to four chunks of the row are summed side by side so their FMA chains overlap.
+    /// (two accumulators per column chunk, chunk totals scaled and added in column order), so results are bit-identical;
+    /// FP8 rows sum two 128-column blocks side by side so four FMA chains overlap.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunOneSequential<TV, TOps, TW>(in WeightView w, float* x, float* xq, float* y, int r0, int r1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         bool fp8 = typeof(TW) == typeof(Fp8Load);
-        int K = w.Cols, V = TOps.Count;
+        int K = w.Cols, G = TW.Lanes * TOps.Count;
         int chunk = fp8 ? w.BlockCols : Chunk;
         nint rowBytes = (nint)K * TW.Size;
         float so = fp8 ? Simd.Fp8OutScale : 1f;
+        // Not for BF16/F32, whose 1024-column chunks lie 2-4 KiB apart: two such streams in one row measured 35% slower.
+        bool side = fp8 && chunk % G == 0;
         for (int r = r0; r < r1; r++)
         {
             byte* p0 = w.Data + r * rowBytes;
@@ -61,52 +71,30 @@ internal static unsafe class MatMulRows
             TV t0 = TOps.Zero;
             float e0 = 0;
             int cb = 0, c0 = 0;
-            // FP8: four whole 128-column blocks at a time, each with its own accumulator: four independent FMA chains
-            // instead of one (the per-block sums and their order into t0 are unchanged, so the result is too). Not for
-            // BF16/F32, whose 1024-column chunks lie 2-4 KiB apart: two such streams in one row measured 35% slower.
-            bool side = fp8 && chunk % V == 0;
             if (side)
-                for (; c0 + 4 * chunk <= K; c0 += 4 * chunk, cb += 4)
+                for (; c0 + 2 * chunk <= K; c0 += 2 * chunk, cb += 2)
                 {
-                    TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-                    for (nint k = c0; k < c0 + chunk; k += V)
+                    TV a0 = TOps.Zero, b0 = TOps.Zero, a1 = TOps.Zero, b1 = TOps.Zero;
+                    for (nint k = c0; k < c0 + chunk; k += G)
                     {
-                        a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), TOps.Load(xq + k), a0);
-                        a1 = TOps.Fma(TW.Load<TV, TOps>(p0, k + chunk), TOps.Load(xq + k + chunk), a1);
-                        a2 = TOps.Fma(TW.Load<TV, TOps>(p0, k + 2 * chunk), TOps.Load(xq + k + 2 * chunk), a2);
-                        a3 = TOps.Fma(TW.Load<TV, TOps>(p0, k + 3 * chunk), TOps.Load(xq + k + 3 * chunk), a3);
+                        TW.Dot<TV, TOps>(p0, k, xq, ref a0, ref b0);
+                        TW.Dot<TV, TOps>(p0, k + chunk, xq, ref a1, ref b1);
                     }
-                    t0 = TOps.Fma(a0, TOps.Broadcast((fp8 ? q0[cb] : 1) * so), t0);
-                    t0 = TOps.Fma(a1, TOps.Broadcast((fp8 ? q0[cb + 1] : 1) * so), t0);
-                    t0 = TOps.Fma(a2, TOps.Broadcast((fp8 ? q0[cb + 2] : 1) * so), t0);
-                    t0 = TOps.Fma(a3, TOps.Broadcast((fp8 ? q0[cb + 3] : 1) * so), t0);
+                    t0 = TOps.Fma(Both<TV, TOps, TW>(a0, b0), TOps.Broadcast(q0[cb] * so), t0);
+                    t0 = TOps.Fma(Both<TV, TOps, TW>(a1, b1), TOps.Broadcast(q0[cb + 1] * so), t0);
                 }
-            if (side && c0 + 2 * chunk <= K)
-            {
-                TV a0 = TOps.Zero, a1 = TOps.Zero;
-                for (nint k = c0; k < c0 + chunk; k += V)
-                {
-                    a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), TOps.Load(xq + k), a0);
-                    a1 = TOps.Fma(TW.Load<TV, TOps>(p0, k + chunk), TOps.Load(xq + k + chunk), a1);
-                }
-                t0 = TOps.Fma(a0, TOps.Broadcast((fp8 ? q0[cb] : 1) * so), t0);
-                t0 = TOps.Fma(a1, TOps.Broadcast((fp8 ? q0[cb + 1] : 1) * so), t0);
-                c0 += 2 * chunk;
-                cb += 2;
-            }
             for (; c0 < K; c0 += chunk, cb++)
             {
                 int c1 = Math.Min(K, c0 + chunk);
-                int cv = c0 + (c1 - c0) / V * V;
+                int cg = c0 + (c1 - c0) / G * G;
                 float s0 = fp8 ? q0[cb] : 1;
-                TV a0 = TOps.Zero;
-                for (nint k = c0; k < cv; k += V)
-                    a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), TOps.Load(xq + k), a0);
-                t0 = TOps.Fma(a0, TOps.Broadcast(s0 * so), t0);
-                if (cv < c1)
+                TV a0 = TOps.Zero, b0 = TOps.Zero;
+                for (nint k = c0; k < cg; k += G) TW.Dot<TV, TOps>(p0, k, xq, ref a0, ref b0);
+                t0 = TOps.Fma(Both<TV, TOps, TW>(a0, b0), TOps.Broadcast(s0 * so), t0);
+                if (cg < c1)
                 {
                     float f0 = 0;
-                    for (nint k = cv; k < c1; k++) f0 += TW.Load1(p0, k) * x[k];
+                    for (nint k = cg; k < c1; k++) f0 += TW.Load1(p0, k) * x[k];
                     e0 += f0 * s0;
                 }
             }
@@ -136,18 +124,19 @@ internal static unsafe class MatMulRows
     }
 
     /// <summary>
-    /// x * 2^100 (<see cref="Simd.Fp8XScale"/>, exact) for the FP8 rows, computed once per call rather than once
-    /// per four rows: (n) in a pinned per-thread buffer that only grows (no allocation in steady state).
+    /// x (T, cols) permuted for the decode groups (<see cref="GroupX"/>) and, for FP8 rows, scaled by 2^100
+    /// (<see cref="Simd.Fp8XScale"/>, exact); computed once per call rather than once per four rows: (T, cols) in a
+    /// pinned per-thread buffer that only grows (no allocation in steady state).
     /// </summary>
-    private static float* ScaledX<TV, TOps>(float* x, int n) where TV : unmanaged where TOps : struct, IVecOps<TV>
+    private static float* GroupedX<TV, TOps, TW>(float* x, int T, int cols, int chunk, float scale)
+        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
-        var buf = t_scaledX;
-        if (buf is null || buf.Length < n) t_scaledX = buf = GC.AllocateUninitializedArray<float>(Math.Max(n, 4096), pinned: true);
-        float* xs = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buf));
-        TV s = TOps.Broadcast(Simd.Fp8XScale);
-        int i = 0;
-        for (; i + TOps.Count <= n; i += TOps.Count) TOps.Store(xs + i, TOps.Mul(TOps.Load(x + i), s));
-        for (; i < n; i++) xs[i] = x[i] * Simd.Fp8XScale;
+        int n = T * cols;
+        var buf = t_groupedX;
+        if (buf is null || buf.Length < n + 16) t_groupedX = buf = GC.AllocateUninitializedArray<float>(Math.Max(n + 16, 4096), pinned: true);
+        // 64-byte aligned, so no vector load of x splits a cache line.
+        float* xs = (float*)(((nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buf)) + 63) & ~(nint)63);
+        GroupX.Permute(x, xs, n, cols, chunk, TW.Lanes, TOps.Count, scale);
         return xs;
     }
 
@@ -160,7 +149,7 @@ internal static unsafe class MatMulRows
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         bool fp8 = typeof(TW) == typeof(Fp8Load);
-        int K = w.Cols, V = TOps.Count;
+        int K = w.Cols, G = TW.Lanes * TOps.Count;
         int chunk = fp8 ? w.BlockCols : Chunk;
         nint rowBytes = (nint)K * TW.Size;
         float so = fp8 ? Simd.Fp8OutScale : 1f; // undoes the 2^-120 of the widening and the 2^100 on x
@@ -182,27 +171,27 @@ internal static unsafe class MatMulRows
             for (int c0 = 0; c0 < K; c0 += chunk, cb++)
             {
                 int c1 = Math.Min(K, c0 + chunk);
-                int cv = c0 + (c1 - c0) / V * V;
+                int cg = c0 + (c1 - c0) / G * G;
                 float s0 = 1, s1 = 1, s2 = 1, s3 = 1;
                 if (fp8) { s0 = q0[cb]; s1 = q1[cb]; s2 = q2[cb]; s3 = q3[cb]; }
                 if (ahead) Prefetch(p0 + 4 * rowBytes, rowBytes, c0 * TW.Size, c1 * TW.Size);
                 TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-                for (nint k = c0; k < cv; k += V)
+                TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero;
+                for (nint k = c0; k < cg; k += G)
                 {
-                    TV xv = TOps.Load(xq + k);
-                    a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), xv, a0);
-                    a1 = TOps.Fma(TW.Load<TV, TOps>(p1, k), xv, a1);
-                    a2 = TOps.Fma(TW.Load<TV, TOps>(p2, k), xv, a2);
-                    a3 = TOps.Fma(TW.Load<TV, TOps>(p3, k), xv, a3);
+                    TW.Dot<TV, TOps>(p0, k, xq, ref a0, ref b0);
+                    TW.Dot<TV, TOps>(p1, k, xq, ref a1, ref b1);
+                    TW.Dot<TV, TOps>(p2, k, xq, ref a2, ref b2);
+                    TW.Dot<TV, TOps>(p3, k, xq, ref a3, ref b3);
                 }
-                t0 = TOps.Fma(a0, TOps.Broadcast(s0 * so), t0);
-                t1 = TOps.Fma(a1, TOps.Broadcast(s1 * so), t1);
-                t2 = TOps.Fma(a2, TOps.Broadcast(s2 * so), t2);
-                t3 = TOps.Fma(a3, TOps.Broadcast(s3 * so), t3);
-                if (cv < c1)
+                t0 = TOps.Fma(Both<TV, TOps, TW>(a0, b0), TOps.Broadcast(s0 * so), t0);
+                t1 = TOps.Fma(Both<TV, TOps, TW>(a1, b1), TOps.Broadcast(s1 * so), t1);
+                t2 = TOps.Fma(Both<TV, TOps, TW>(a2, b2), TOps.Broadcast(s2 * so), t2);
+                t3 = TOps.Fma(Both<TV, TOps, TW>(a3, b3), TOps.Broadcast(s3 * so), t3);
+                if (cg < c1)
                 {
                     float f0 = 0, f1 = 0, f2 = 0, f3 = 0;
-                    for (nint k = cv; k < c1; k++)
+                    for (nint k = cg; k < c1; k++)
                     {
                         float xv = x[k];
                         f0 += TW.Load1(p0, k) * xv;
@@ -227,7 +216,7 @@ internal static unsafe class MatMulRows
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         bool fp8 = typeof(TW) == typeof(Fp8Load);
-        int K = w.Cols, N = w.Rows, V = TOps.Count;
+        int K = w.Cols, N = w.Rows, G = TW.Lanes * TOps.Count;
         int chunk = fp8 ? w.BlockCols : Chunk;
         nint rowBytes = (nint)K * TW.Size;
         TV* tot = stackalloc TV[4 * T];        // (4 rows, T) vector partial sums
@@ -247,7 +236,7 @@ internal static unsafe class MatMulRows
             for (int c0 = 0; c0 < K; c0 += chunk, cb++)
             {
                 int c1 = Math.Min(K, c0 + chunk);
-                int cv = c0 + (c1 - c0) / V * V;
+                int cg = c0 + (c1 - c0) / G * G;
                 float s0 = 1, s1 = 1, s2 = 1, s3 = 1;
                 if (fp8) { s0 = q0[cb]; s1 = q1[cb]; s2 = q2[cb]; s3 = q3[cb]; }
                 TV v0s = TOps.Broadcast(s0 * so), v1s = TOps.Broadcast(s1 * so), v2s = TOps.Broadcast(s2 * so), v3s = TOps.Broadcast(s3 * so);
@@ -256,47 +245,46 @@ internal static unsafe class MatMulRows
                 for (; t + 2 <= T; t += 2)
                 {
                     float* xa = xq + (nint)t * K, xb = xa + K;
-                    TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-                    TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero;
-                    for (nint k = c0; k < cv; k += V)
+                    TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero; // (4 rows) token t, lanes 0 and 2
+                    TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero; // (4 rows) token t, lanes 1 and 3
+                    TV c0v = TOps.Zero, c1v = TOps.Zero, c2v = TOps.Zero, c3v = TOps.Zero; // token t + 1, lanes 0 and 2
+                    TV d0 = TOps.Zero, d1 = TOps.Zero, d2 = TOps.Zero, d3 = TOps.Zero;     // token t + 1, lanes 1 and 3
+                    for (nint k = c0; k < cg; k += G)
                     {
-                        TV xva = TOps.Load(xa + k), xvb = TOps.Load(xb + k);
-                        TV w0 = TW.Load<TV, TOps>(p0, k), w1 = TW.Load<TV, TOps>(p1, k);
-                        TV w2 = TW.Load<TV, TOps>(p2, k), w3 = TW.Load<TV, TOps>(p3, k);
-                        a0 = TOps.Fma(w0, xva, a0); b0 = TOps.Fma(w0, xvb, b0);
-                        a1 = TOps.Fma(w1, xva, a1); b1 = TOps.Fma(w1, xvb, b1);
-                        a2 = TOps.Fma(w2, xva, a2); b2 = TOps.Fma(w2, xvb, b2);
-                        a3 = TOps.Fma(w3, xva, a3); b3 = TOps.Fma(w3, xvb, b3);
+                        TW.Dot2<TV, TOps>(p0, k, xa, xb, ref a0, ref b0, ref c0v, ref d0);
+                        TW.Dot2<TV, TOps>(p1, k, xa, xb, ref a1, ref b1, ref c1v, ref d1);
+                        TW.Dot2<TV, TOps>(p2, k, xa, xb, ref a2, ref b2, ref c2v, ref d2);
+                        TW.Dot2<TV, TOps>(p3, k, xa, xb, ref a3, ref b3, ref c3v, ref d3);
                     }
-                    tot[t] = TOps.Fma(a0, v0s, tot[t]); tot[t + 1] = TOps.Fma(b0, v0s, tot[t + 1]);
-                    tot[T + t] = TOps.Fma(a1, v1s, tot[T + t]); tot[T + t + 1] = TOps.Fma(b1, v1s, tot[T + t + 1]);
-                    tot[2 * T + t] = TOps.Fma(a2, v2s, tot[2 * T + t]); tot[2 * T + t + 1] = TOps.Fma(b2, v2s, tot[2 * T + t + 1]);
-                    tot[3 * T + t] = TOps.Fma(a3, v3s, tot[3 * T + t]); tot[3 * T + t + 1] = TOps.Fma(b3, v3s, tot[3 * T + t + 1]);
+                    tot[t] = TOps.Fma(Both<TV, TOps, TW>(a0, b0), v0s, tot[t]); tot[t + 1] = TOps.Fma(Both<TV, TOps, TW>(c0v, d0), v0s, tot[t + 1]);
+                    tot[T + t] = TOps.Fma(Both<TV, TOps, TW>(a1, b1), v1s, tot[T + t]); tot[T + t + 1] = TOps.Fma(Both<TV, TOps, TW>(c1v, d1), v1s, tot[T + t + 1]);
+                    tot[2 * T + t] = TOps.Fma(Both<TV, TOps, TW>(a2, b2), v2s, tot[2 * T + t]); tot[2 * T + t + 1] = TOps.Fma(Both<TV, TOps, TW>(c2v, d2), v2s, tot[2 * T + t + 1]);
+                    tot[3 * T + t] = TOps.Fma(Both<TV, TOps, TW>(a3, b3), v3s, tot[3 * T + t]); tot[3 * T + t + 1] = TOps.Fma(Both<TV, TOps, TW>(c3v, d3), v3s, tot[3 * T + t + 1]);
                 }
                 if (t < T)
                 {
                     float* xa = xq + (nint)t * K;
                     TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-                    for (nint k = c0; k < cv; k += V)
+                    TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero;
+                    for (nint k = c0; k < cg; k += G)
                     {
-                        TV xva = TOps.Load(xa + k);
-                        a0 = TOps.Fma(TW.Load<TV, TOps>(p0, k), xva, a0);
-                        a1 = TOps.Fma(TW.Load<TV, TOps>(p1, k), xva, a1);
-                        a2 = TOps.Fma(TW.Load<TV, TOps>(p2, k), xva, a2);
-                        a3 = TOps.Fma(TW.Load<TV, TOps>(p3, k), xva, a3);
+                        TW.Dot<TV, TOps>(p0, k, xa, ref a0, ref b0);
+                        TW.Dot<TV, TOps>(p1, k, xa, ref a1, ref b1);
+                        TW.Dot<TV, TOps>(p2, k, xa, ref a2, ref b2);
+                        TW.Dot<TV, TOps>(p3, k, xa, ref a3, ref b3);
                     }
-                    tot[t] = TOps.Fma(a0, v0s, tot[t]);
-                    tot[T + t] = TOps.Fma(a1, v1s, tot[T + t]);
-                    tot[2 * T + t] = TOps.Fma(a2, v2s, tot[2 * T + t]);
-                    tot[3 * T + t] = TOps.Fma(a3, v3s, tot[3 * T + t]);
+                    tot[t] = TOps.Fma(Both<TV, TOps, TW>(a0, b0), v0s, tot[t]);
+                    tot[T + t] = TOps.Fma(Both<TV, TOps, TW>(a1, b1), v1s, tot[T + t]);
+                    tot[2 * T + t] = TOps.Fma(Both<TV, TOps, TW>(a2, b2), v2s, tot[2 * T + t]);
+                    tot[3 * T + t] = TOps.Fma(Both<TV, TOps, TW>(a3, b3), v3s, tot[3 * T + t]);
                 }
-                if (cv < c1)
+                if (cg < c1)
                 {
                     for (int tt = 0; tt < T; tt++)
                     {
                         float* xr = x + (nint)tt * K;
                         float f0 = 0, f1 = 0, f2 = 0, f3 = 0;
-                        for (nint k = cv; k < c1; k++)
+                        for (nint k = cg; k < c1; k++)
                         {
                             float xv = xr[k];
                             f0 += TW.Load1(p0, k) * xv;

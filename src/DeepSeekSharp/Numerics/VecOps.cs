@@ -24,10 +24,22 @@ internal unsafe interface IVecOps<TV> where TV : unmanaged
     /// <summary>a * b + c.</summary>
     static abstract TV Fma(TV a, TV b, TV c);
     static abstract TV Mul(TV a, TV b);
+    static abstract TV Add(TV a, TV b);
     static abstract float Sum(TV v);
     static abstract TV LoadBf16(ushort* p);
     /// <summary>E4M3 codes widened to value * 2^-120 (see above).</summary>
     static abstract TV LoadFp8(byte* p);
+    /// <summary>
+    /// 2 Count BF16 values read as Count 32-bit words and split without a shuffle: even = p[0], p[2], ... (each word's
+    /// low half shifted up), odd = p[1], p[3], ... (each word's high half, masked).
+    /// </summary>
+    static abstract void LoadBf16Pair(ushort* p, out TV even, out TV odd);
+    /// <summary>
+    /// 4 Count E4M3 codes read as Count 32-bit words and widened (value * 2^-120) without a shuffle: wj = p[j], p[4 + j],
+    /// p[8 + j], ... Each byte is brought to the top of a 16-bit half, shifted right arithmetically by 4 (sign copies on
+    /// bits 15..11, eeee mmm on 10..4), moved to the word's top half if it was the low one, and masked as in LoadFp8.
+    /// </summary>
+    static abstract void LoadFp8Quad(byte* p, out TV w0, out TV w1, out TV w2, out TV w3);
 }
 
 /// <summary>Which of the vector widths this machine runs.</summary>
@@ -82,7 +94,31 @@ internal readonly unsafe struct V512Ops : IVecOps<Vector512<float>>
     public static Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> v) => Vector512.Sum(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBf16Pair(ushort* p, out Vector512<float> even, out Vector512<float> odd)
+    {
+        var v = Vector512.Load((uint*)p);
+        even = Avx512F.ShiftLeftLogical(v, 16).AsSingle();
+        odd = (v & Vector512.Create(0xFFFF0000u)).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadFp8Quad(byte* p, out Vector512<float> w0, out Vector512<float> w1, out Vector512<float> w2, out Vector512<float> w3)
+    {
+        var m = Vector512.Create(unchecked((int)0x87F00000));
+        var v = Vector512.Load((short*)p);
+        var hi = Avx512BW.ShiftRightArithmetic(v, 4).AsInt32();                                  // bytes 1 and 3 of each word
+        var lo = Avx512BW.ShiftRightArithmetic(Avx512BW.ShiftLeftLogical(v, 8), 4).AsInt32(); // bytes 0 and 2
+        w0 = (Avx512F.ShiftLeftLogical(lo, 16) & m).AsSingle();
+        w1 = (Avx512F.ShiftLeftLogical(hi, 16) & m).AsSingle();
+        w2 = (lo & m).AsSingle();
+        w3 = (hi & m).AsSingle();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadBf16(ushort* p)
@@ -119,7 +155,31 @@ internal readonly unsafe struct V256Ops : IVecOps<Vector256<float>>
     public static Vector256<float> Mul(Vector256<float> a, Vector256<float> b) => a * b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> v) => Vector256.Sum(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBf16Pair(ushort* p, out Vector256<float> even, out Vector256<float> odd)
+    {
+        var v = Vector256.Load((uint*)p);
+        even = Avx2.ShiftLeftLogical(v, 16).AsSingle();
+        odd = (v & Vector256.Create(0xFFFF0000u)).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadFp8Quad(byte* p, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
+    {
+        var m = Vector256.Create(unchecked((int)0x87F00000));
+        var v = Vector256.Load((short*)p);
+        var hi = Avx2.ShiftRightArithmetic(v, 4).AsInt32();
+        var lo = Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(v, 8), 4).AsInt32();
+        w0 = (Avx2.ShiftLeftLogical(lo, 16) & m).AsSingle();
+        w1 = (Avx2.ShiftLeftLogical(hi, 16) & m).AsSingle();
+        w2 = (lo & m).AsSingle();
+        w3 = (hi & m).AsSingle();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadBf16(ushort* p)
@@ -143,7 +203,16 @@ internal readonly unsafe struct ScalarOps : IVecOps<float>
     public static void Store(float* p, float v) => *p = v;
     public static float Fma(float a, float b, float c) => a * b + c;
     public static float Mul(float a, float b) => a * b;
+    public static float Add(float a, float b) => a + b;
     public static float Sum(float v) => v;
+    public static void LoadBf16Pair(ushort* p, out float even, out float odd) { even = BFloat16.ToSingle(p[0]); odd = BFloat16.ToSingle(p[1]); }
+    public static void LoadFp8Quad(byte* p, out float w0, out float w1, out float w2, out float w3)
+    {
+        w0 = BitConverter.UInt32BitsToSingle(Simd.Fp8Bits(p[0]));
+        w1 = BitConverter.UInt32BitsToSingle(Simd.Fp8Bits(p[1]));
+        w2 = BitConverter.UInt32BitsToSingle(Simd.Fp8Bits(p[2]));
+        w3 = BitConverter.UInt32BitsToSingle(Simd.Fp8Bits(p[3]));
+    }
     public static float LoadBf16(ushort* p) => BFloat16.ToSingle(*p);
     public static float LoadFp8(byte* p) => BitConverter.UInt32BitsToSingle(Simd.Fp8Bits(*p));
 }
