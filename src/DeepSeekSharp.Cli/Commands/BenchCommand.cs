@@ -21,10 +21,15 @@ internal static class BenchCommand
         var probeMb = new Option<int>("--probe-mb") { Description = "Size of the bandwidth probe's buffer in MiB", DefaultValueFactory = _ => 1024 };
         var streams = new Option<string?>("--streams") { Description = "Aggregate decode tok/s of concurrent streams through the batcher instead, e.g. 1,2,4,8,16" };
         var speculative = new Option<string?>("--speculative") { Description = "With --streams: mtp or off (default: mtp when the model has MTP layers)" };
+        var weights = new Option<string>("--weights")
+        {
+            Description = "Where the weights are held: memory (read into 2 MiB pages), mmap (mapped from the files) or auto (memory when they fit in half the RAM; DSS_WEIGHTS overrides)",
+            DefaultValueFactory = _ => "auto",
+        };
         var peer = new BenchPeerCommand.Options();
         var cmd = new Command("bench", "Measure prefill and decode speed against this machine's FMA peak and memory bandwidth, or next to llama.cpp (--peer)")
         {
-            model, prompt, gen, threads, json, probeMb, streams, speculative, peer.Peer, peer.GgufType, peer.CheckPrompts, peer.KeepGguf, peer.Verbose,
+            model, prompt, gen, threads, json, probeMb, weights, streams, speculative, peer.Peer, peer.GgufType, peer.CheckPrompts, peer.KeepGguf, peer.Verbose,
         };
         cmd.SetGuardedAction(p =>
         {
@@ -36,7 +41,8 @@ internal static class BenchCommand
             int mb = p.GetValue(probeMb);
             if (mb < 1) throw new DssException($"--probe-mb must be at least 1, got {mb}");
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-            var options = new BenchOptions(p.GetValue(prompt), p.GetValue(gen), p.GetValue(threads), (long)mb << 20);
+            var residence = Checkpoints.WeightResidences.Parse(p.GetValue(weights)!, "--weights");
+            var options = new BenchOptions(p.GetValue(prompt), p.GetValue(gen), p.GetValue(threads), (long)mb << 20, Residence: residence);
             var r = ModelBench.Run(p.GetValue(model)!, options, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
             console.Write(Table(r));
             if (p.GetValue(json) is { } path)
@@ -82,7 +88,8 @@ internal static class BenchCommand
         t.AddColumn(new TableColumn("value").RightAligned());
         t.AddColumn(new TableColumn("limit").RightAligned());
         t.AddColumn(new TableColumn("fraction").RightAligned());
-        t.AddRow("memory read bandwidth", $"{r.MemBandwidthGbs:F1} GB/s", "", "");
+        t.AddRow("memory read bandwidth", $"{r.MemBandwidthGbs:F1} GB/s", $"before {r.MemBandwidthBeforeGbs:F1} / after {r.MemBandwidthAfterGbs:F1}", "");
+        t.AddRow("weights held", r.WeightResidence == "memory" ? "in memory" : "memory-mapped", r.WeightResidence == "memory" ? "2 MiB pages" : "4 KiB pages", "");
         t.AddRow("F32 FMA peak", $"{r.FmaPeakGflops:F0} GFLOP/s", "", "");
         t.AddRow($"prefill ({r.PromptTokens} tokens)", $"{r.PrefillTokS:F1} tok/s", $"{r.PrefillSeconds:F2} s", "");
         t.AddRow("prefill compute", $"{r.PrefillGflops:F1} GFLOP/s", $"{r.FmaPeakGflops:F0} GFLOP/s", $"{r.PrefillPeakFraction:P1}");

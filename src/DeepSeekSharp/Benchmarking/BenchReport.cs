@@ -15,7 +15,12 @@ public sealed record BenchReport
     public required int PromptTokens { get; init; }
     public required int GenTokens { get; init; }
 
+    /// <summary>The roofline's bandwidth: the higher of the probes right before the prefill and right after the decode.</summary>
     public required double MemBandwidthGbs { get; init; }
+    public double MemBandwidthBeforeGbs { get; init; }
+    public double MemBandwidthAfterGbs { get; init; }
+    /// <summary>Where the weights were held while measured: "memory" (2 MiB pages) or "mmap".</summary>
+    public string WeightResidence { get; init; } = "";
     public required double FmaPeakGflops { get; init; }
 
     public required double PrefillSeconds { get; init; }

@@ -1,0 +1,72 @@
+using DeepSeekSharp.Benchmarking;
+
+namespace DeepSeekSharp.Tests;
+
+[Collection("Console")]
+public class BenchCommandTests
+{
+    [Theory]
+    [InlineData("fp8")]
+    [InlineData("bf16")]
+    public void BenchReportsEveryFigureInRange(string dtype)
+    {
+        using var tmp = new Fixtures.TempDir();
+        string cfg = InitTinyConfigs.WriteConfig(tmp, InitTinyConfigs.Moonlight());
+        string dir = tmp.File("model");
+        Assert.Equal(0, CliHarness.Run("init", "--config", cfg, "--output", dir, "--dtype", dtype).Exit);
+        string json = tmp.File("bench.json");
+        var (rc, stdout, err) = CliHarness.Run("bench", "--model", dir, "--prompt-tokens", "24", "--gen-tokens", "6", "--probe-mb", "64", "--json", json);
+        Assert.True(rc == 0, err);
+        Assert.Contains("decode effective", stdout);
+
+        string text = File.ReadAllText(json);
+        Assert.Contains("\"decode_roofline_fraction\"", text);
+        Assert.Contains("\"prefill_peak_fraction\"", text);
+        var r = BenchReport.FromJson(text);
+        Assert.Equal(24, r.PromptTokens);
+        Assert.Equal(6, r.GenTokens);
+        Assert.InRange(r.MemBandwidthGbs, 0.5, 10_000);
+        Assert.InRange(r.FmaPeakGflops, 1, 100_000);
+        Assert.Equal(Math.Max(r.MemBandwidthBeforeGbs, r.MemBandwidthAfterGbs), r.MemBandwidthGbs);
+        Assert.InRange(r.MemBandwidthBeforeGbs, 0.5, 10_000);
+        Assert.InRange(r.MemBandwidthAfterGbs, 0.5, 10_000);
+        Assert.Equal(OperatingSystem.IsLinux() ? "memory" : "mmap", r.WeightResidence); // a tiny model fits: auto holds it in memory
+        Assert.InRange(r.PrefillPeakFraction, 1e-6, 1);
+        Assert.InRange(r.DecodeRooflineFraction, 1e-6, 1);
+        Assert.InRange(r.PrefillTokS, 1, 1e7);
+        Assert.InRange(r.DecodeCpuShare, 0, 1.5);
+        Assert.InRange(r.PrefillCpuShare, 0, 1.5);
+        Assert.InRange(r.DecodeTokS, 1, 1e7);
+        Assert.Equal(r.DecodeWeightBytesPerToken + r.DecodeCacheBytesPerToken, r.DecodeBytesPerToken, 6);
+        Assert.Equal(r.DecodeBytesPerToken * r.DecodeTokS / 1e9, r.DecodeGbs, 6);
+        Assert.Equal(r.PrefillGflops / r.FmaPeakGflops, r.PrefillPeakFraction, 6);
+        // Cache read per token: (32 + 8) x 2 bytes x 3 layers x positions 25..30, on average 27.5.
+        Assert.Equal(40 * 2 * 3 * 27.5, r.DecodeCacheBytesPerToken, 6);
+    }
+
+    [Fact]
+    public void BenchCountsActivatedWeightsInTheirStoredDtype()
+    {
+        using var tmp = new Fixtures.TempDir();
+        string cfg = InitTinyConfigs.WriteConfig(tmp, InitTinyConfigs.Moonlight());
+        Assert.Equal(0, CliHarness.Run("init", "--config", cfg, "--output", tmp.File("m"), "--dtype", "bf16").Exit);
+        using var m = DeepSeekSharp.Modeling.Transformer.Load(tmp.File("m"));
+        var cost = new ModelCost(m);
+        // Tiny moonlight: D 64, V 300, 3 layers (1 dense), 4 heads, q_proj; 8 experts of 32, top-2, 2 shared. BF16: 2 bytes each.
+        long attn = 4 * 24 * 64 + 40 * 64 + 4 * 32 * 32 + 64 * 64; // q_proj, kv_a, kv_b, o_proj
+        long norms = 64 + 32 + 64;
+        long dense = 3 * 64 * 96, moe = 8 * 64 + 3 * 64 * 32 * (2 + 2);
+        long expected = 2 * (64 + 3 * (attn + norms) + dense + 2 * moe + 64 + 300 * 64) + 2 * 8 * 4; // + F32 e_score_correction_bias
+        Assert.Equal(expected, cost.DecodeWeightBytes);
+        Assert.Equal(3 * attn + dense + 2 * moe, cost.LayerMacsPerToken);
+    }
+
+    [Fact]
+    public void BenchRefusesBadArguments()
+    {
+        var (rc, _, err) = CliHarness.Run("bench", "--model", "/nonexistent-model-dir", "--probe-mb", "1");
+        Assert.Equal(1, rc);
+        Assert.Contains("config.json", err);
+        Assert.Throws<DssException>(() => ModelBench.Run("/nonexistent", new BenchOptions(PromptTokens: 0)));
+    }
+}
