@@ -109,7 +109,10 @@ public class KernelWorkerPoolResizeTests
                 Interlocked.Increment(ref loops);
             }
         });
-        for (int i = 0; i < 5000 && (i < 50 || Interlocked.Read(ref loops) < 50); i++) pool.SetThreads(1 + i % 3);
+        // On a loaded machine the runner may start late: resize only once its loops are running.
+        Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref loops) > 0, TimeSpan.FromSeconds(30)), "the loop runner never started");
+        long before = Interlocked.Read(ref loops);
+        for (int i = 0; i < 5000 && (i < 50 || Interlocked.Read(ref loops) < before + 50); i++) pool.SetThreads(1 + i % 3);
         stop.Cancel();
         await runner.WaitAsync(TimeSpan.FromSeconds(30)); // TimeoutException if a loop hung during a resize
         Assert.True(Interlocked.Read(ref loops) > 0);
