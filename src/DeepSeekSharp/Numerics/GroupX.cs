@@ -15,6 +15,13 @@ internal static unsafe class GroupX
     /// cost far less than the slice's weight bytes); <see cref="PermuteScalar"/> is its twin.
     /// </summary>
     public static void Permute(float* x, float* xp, int n, int cols, int chunk, int lanes, int count, float scale)
+        => Permute(x, xp, n, cols, chunk, lanes, count, scale, vector: true);
+
+    /// <summary>The element-by-element twin of <see cref="Permute(float*, float*, int, int, int, int, int, float)"/>.</summary>
+    public static void PermuteScalar(float* x, float* xp, int n, int cols, int chunk, int lanes, int count, float scale)
+        => Permute(x, xp, n, cols, chunk, lanes, count, scale, vector: false);
+
+    private static void Permute(float* x, float* xp, int n, int cols, int chunk, int lanes, int count, float scale, bool vector)
     {
         int G = lanes * count;
         for (int r0 = 0; r0 < n; r0 += cols)
@@ -24,26 +31,12 @@ internal static unsafe class GroupX
                 int cg = c0 + (c1 - c0) / G * G;
                 float* src = x + r0, dst = xp + r0;
                 int g = c0;
-                if (count == 16 && lanes > 1 && Avx512F.IsSupported)
+                if (vector && count == 16 && lanes > 1 && Avx512F.IsSupported)
                     for (; g < cg; g += G) Group16(src + g, dst + g, lanes, scale);
-                else if (count == 8 && lanes > 1 && Avx2.IsSupported)
+                else if (vector && count == 8 && lanes > 1 && Avx2.IsSupported)
                     for (; g < cg; g += G) Group8(src + g, dst + g, lanes, scale);
                 for (; g < cg; g += G) GroupScalar(src + g, dst + g, lanes, count, scale);
                 for (int k = cg; k < c1; k++) dst[k] = src[k] * scale;
-            }
-    }
-
-    /// <summary>The element-by-element twin of <see cref="Permute"/>.</summary>
-    public static void PermuteScalar(float* x, float* xp, int n, int cols, int chunk, int lanes, int count, float scale)
-    {
-        int G = lanes * count;
-        for (int r0 = 0; r0 < n; r0 += cols)
-            for (int c0 = 0; c0 < cols; c0 += chunk)
-            {
-                int c1 = Math.Min(cols, c0 + chunk);
-                int cg = c0 + (c1 - c0) / G * G;
-                for (int g = c0; g < cg; g += G) GroupScalar(x + r0 + g, xp + r0 + g, lanes, count, scale);
-                for (int k = cg; k < c1; k++) xp[r0 + k] = x[r0 + k] * scale;
             }
     }
 
