@@ -12,7 +12,7 @@ namespace DeepSeekSharp.Bench;
 /// </summary>
 internal static class DecodeProfile
 {
-    public static void Run(string dir, int steps, int threads, Rate bandwidth, WeightResidence residence)
+    public static unsafe void Run(string dir, int steps, int threads, Rate bandwidth, WeightResidence residence)
     {
         using var t = Transformer.Load(dir, residence);
         Console.WriteLine($"weights {t.Weights.Checkpoint.Residence.Describe()}; this process's 2 MiB pages: {LargePageBuffer.ProcessHugePageBytes() / 1e9:F2} GB");
@@ -38,16 +38,30 @@ internal static class DecodeProfile
         }).Per(steps);
         Console.WriteLine($"whole decode step: {whole.Wall * 1e3:F2} ms wall / {whole.Cpu * 1e3:F2} ms cpu ({1 / whole.Wall:F1} tok/s)");
 
+        InStep(t, cache, steps, rng, bandwidth);
+
         var xs = new float[steps][]; // steps x (1, dim): different inputs so the MoE routes to different experts
         for (int s = 0; s < steps; s++) xs[s] = Enumerable.Range(0, dim).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
         double total = 0;
+        // Each part runs once per step from cold caches (a 96 MiB read evicts the 32 MiB L3 first), as inside a real
+        // step, where the other parts' weights have passed through the caches in between; only the part is timed.
+        using var evict = new LargePageBuffer(96L << 20);
+        new Span<byte>(evict.Pointer, (int)evict.Length).Fill(1);
+        double Evict() => BandwidthProbe.Sum((float*)evict.Pointer, evict.Length / 4);
         void Part(string name, double bytes, Action<float[]> run)
         {
-            int i = 0;
-            var tm = Timing.Measure(threads, () => { for (int s = 0; s < steps; s++) run(xs[i++ % steps]); }).Per(steps);
-            var r = Rate.Of(bytes / 1e9, tm).Over(bandwidth);
-            total += tm.Wall;
-            Console.WriteLine($"{name,-28} {tm.Wall * 1e3,7:F2} ms wall / {tm.Cpu * 1e3,7:F2} ms cpu  {bytes / 1e6,8:F1} MB  {bytes / 1e9 / tm.Wall,6:F1} GB/s  {r.Wall,5:P0} / {r.Cpu,5:P0} of bandwidth");
+            double sec = 0, sink = 0;
+            for (int s = 0; s < steps; s++)
+            {
+                sink += Evict();
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                run(xs[s]);
+                sec += sw.Elapsed.TotalSeconds;
+            }
+            GC.KeepAlive(sink);
+            double wall = sec / steps;
+            total += wall;
+            Console.WriteLine($"{name,-28} {wall * 1e3,7:F2} ms  {bytes / 1e6,8:F1} MB  {bytes / 1e9 / wall,6:F1} GB/s  {bytes / 1e9 / wall / bandwidth.Wall,5:P0} of bandwidth");
         }
 
         foreach (var b in t.Layers)
@@ -69,5 +83,66 @@ internal static class DecodeProfile
         var logits = new float[c.VocabSize];
         Part("output head", t.Head.Weight.ByteLength, x => t.Head.Forward(x, logits, 1));
         Console.WriteLine($"sum of the parts: {total * 1e3:F2} ms; the rest of the step (norms, embedding, routing outside the MoE, cache): {(whole.Wall - total) * 1e3:F2} ms");
+        Console.WriteLine($"bandwidth probed after the parts: {DeepSeekSharp.Benchmarking.MachineProbe.ReadBandwidth(WorkerPool.Shared, 512L << 20, 2):F1} GB/s");
+    }
+
+    /// <summary>
+    /// A decode step taken apart in its own order (the calls of Transformer.ForwardLast and Block.Forward), each
+    /// segment timed where it runs, so caches, worker wake-ups and routing are those of a real step.
+    /// </summary>
+    private static void InStep(Transformer t, LatentCache cache, int steps, Random rng, Rate bandwidth)
+    {
+        var c = t.Config;
+        int dim = c.HiddenSize, L = t.Layers.Length;
+        var seg = new double[L, 5]; // per layer: attention norm, attention, residual + ffn norm, ffn, residual
+        double embed = 0, head = 0, whole = 0;
+        var x = new float[dim];
+        var h = new float[dim];
+        var a = new float[dim];
+        var logits = new float[c.VocabSize];
+        var sw = new System.Diagnostics.Stopwatch();
+        for (int s = 0; s < steps; s++)
+        {
+            int tok = rng.Next(c.VocabSize);
+            t.Rope.EnsurePositions(cache.Length + 1);
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), tl = t0;
+            double Lap() { long now = System.Diagnostics.Stopwatch.GetTimestamp(); double d = (now - tl) / (double)System.Diagnostics.Stopwatch.Frequency; tl = now; return d; }
+            t.Embed.Forward([tok], x);
+            embed += Lap();
+            for (int l = 0; l < L; l++)
+            {
+                var b = t.Layers[l];
+                var sl = new SegmentSlice(0, 1, cache.Length, cache.Layer(l));
+                b.AttnNorm.Forward(x, h);
+                seg[l, 0] += Lap();
+                b.Attn.Forward(h, 1, new ReadOnlySpan<SegmentSlice>(in sl), AttentionMode.Auto, a);
+                seg[l, 1] += Lap();
+                Ops.Axpy(1f, a, x);
+                b.FfnNorm.Forward(x, h);
+                seg[l, 2] += Lap();
+                if (b.Moe is not null) b.Moe.Forward(h, 1, a);
+                else b.Mlp!.Forward(h, a, 1);
+                seg[l, 3] += Lap();
+                Ops.Axpy(1f, a, x);
+                seg[l, 4] += Lap();
+            }
+            cache.SetLength(cache.Length + 1);
+            t.Norm.Forward(x, x);
+            t.Head.Forward(x, logits, 1);
+            head += Lap();
+            whole += (tl - t0) / (double)System.Diagnostics.Stopwatch.Frequency;
+        }
+        Console.WriteLine($"in-step breakdown over {steps} steps: {whole / steps * 1e3:F2} ms per step ({steps / whole:F1} tok/s)");
+        Console.WriteLine($"  embedding {embed / steps * 1e3:F3} ms, final norm + head {head / steps * 1e3:F2} ms ({t.Head.Weight.ByteLength / 1e9 / (head / steps):F1} GB/s)");
+        for (int l = 0; l < L; l++)
+        {
+            var b = t.Layers[l];
+            double attnBytes = new[] { b.Attn.Wq, b.Attn.WqA, b.Attn.WqB, b.Attn.WkvA, b.Attn.WkvB, b.Attn.Wo }.Where(w => w is not null).Sum(w => (double)w!.Weight.ByteLength);
+            double ffnBytes = b.Moe is { } moe
+                ? (moe.SharedExperts is { } se ? (double)se.W1.Weight.ByteLength * 3 : 0) + (double)moe.Experts[0].W1.Weight.ByteLength * 3 * c.NumExpertsPerTok
+                : (double)b.Mlp!.W1.Weight.ByteLength * 3;
+            Console.WriteLine($"  layer {l}: norm {seg[l, 0] / steps * 1e3:F3}, attention {seg[l, 1] / steps * 1e3:F2} ms ({attnBytes / 1e9 / (seg[l, 1] / steps):F1} GB/s), " +
+                $"residual+norm {seg[l, 2] / steps * 1e3:F3}, {(b.Moe is null ? "dense MLP" : "MoE")} {seg[l, 3] / steps * 1e3:F2} ms ({ffnBytes / 1e9 / (seg[l, 3] / steps):F1} GB/s), residual {seg[l, 4] / steps * 1e3:F3} ms");
+        }
     }
 }

@@ -98,9 +98,13 @@ public class KernelMatMulTests
     {
         var tier = (SimdTier)tierCode;
         if (!Simd.IsSupported(tier)) return;
+        // FP8 also with row blocks of 1 and 3 rows (row pairs and four-row groups straddle blocks, so each row reads the x
+        // of its own block) and 48-column blocks (every block ends in a scalar tail).
+        var blocks = dtype == DType.F8_E4M3 ? new[] { (128, 128), (3, 128), (1, 48) } : new[] { (128, 128) };
+        foreach (var (br, bc) in blocks)
         foreach (int cols in new[] { 200, MatMulRows.SequentialMaxCols, MatMulRows.SequentialMaxCols + 52 })
         {
-            using var w = new TestWeight(dtype, 37, cols, cols);
+            using var w = new TestWeight(dtype, 37, cols, cols, br, bc);
             foreach (int T in new[] { 2, 3, 4 })
             {
                 var x = KernelCheck.Random(T * cols, T);
@@ -112,7 +116,7 @@ public class KernelMatMulTests
                     MatMul.Forward(w.View, x.AsSpan(t * cols, cols), y1, 1, tier, MatMulPath.Rows, pool: null);
                     for (int r = 0; r < 37; r++)
                         Assert.True(BitConverter.SingleToInt32Bits(y[t * 37 + r]) == BitConverter.SingleToInt32Bits(y1[r]),
-                            $"{dtype} {tier} cols {cols} T={T} token {t} row {r}: {y[t * 37 + r]} vs {y1[r]}");
+                            $"{dtype} {tier} blocks {br}x{bc} cols {cols} T={T} token {t} row {r}: {y[t * 37 + r]} vs {y1[r]}");
                 }
             }
         }

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace DeepSeekSharp.Numerics;
 
-/// <summary>The x permutation of the decode groups (<see cref="IWeightLoad.Lanes"/>).</summary>
+/// <summary>The x permutation of the decode groups (<see cref="IWeightLoad.Interleave"/>).</summary>
 internal static unsafe class GroupX
 {
     /// <summary>

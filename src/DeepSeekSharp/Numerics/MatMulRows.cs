@@ -5,13 +5,15 @@ using System.Runtime.Intrinsics.X86;
 namespace DeepSeekSharp.Numerics;
 
 /// <summary>
-/// Decode and small-batch products (T = 1..16): y = x @ W^T for the weight rows [r0, r1), four rows in flight
-/// per step, each weight row read from memory once for all T tokens (its column chunk stays in L1 while the
-/// token pairs pass over it). Weights are read in groups that split into 2 (BF16) or 4 (FP8) vectors without a
-/// shuffle (<see cref="IWeightLoad.Lanes"/>), into two accumulators per column chunk; the vector loops read x
-/// permuted to match and, for FP8, scaled by 2^100 (xq, see <see cref="GroupX"/> and <see cref="IVecOps{TV}"/>), the
-/// scalar tails the plain x (x and xq are the same pointer for F32). Each chunk's (FP8: block's) partial sum is
-/// scaled and added to the row's total in column order. Scalar twin: <see cref="MatMulScalar"/>.
+/// Decode and small-batch products (T = 1..16): y = x @ W^T for the weight rows [r0, r1), each weight row read from
+/// memory once for all T tokens. Weights are read in groups that split into 2 (BF16) or 4 (FP8) vectors without a
+/// shuffle (<see cref="IWeightLoad.Lanes"/>), each lane into its own accumulator, which runs over the whole row in
+/// column order; the vector loops read x permuted to match (<see cref="GroupX"/>). FP8 block scales are folded into x: each
+/// 128-row block of weights reads x * 2^100 * its column blocks' scales (<see cref="ScaledX"/>), so the row loops are
+/// plain multiply-adds and the row total is scaled by 2^20 once (<see cref="IVecOps{TV}"/> on the 2^120 rebias).
+/// Columns past the last full group of a column chunk (FP8: block) are summed by scalar tails from the plain x, scaled
+/// per chunk. The three kernels (rows one after the other, four rows in flight, token pairs) do the same operations in
+/// the same order per row, so a token's products do not depend on the batch it is in. Scalar twin: <see cref="MatMulScalar"/>.
 /// </summary>
 internal static unsafe class MatMulRows
 {
@@ -21,47 +23,62 @@ internal static unsafe class MatMulRows
     /// <summary>Columns per chunk for unscaled weights (F32/BF16): 4 rows x 1024 x 4 B = 16 KiB of L1.</summary>
     private const int Chunk = 1024;
 
+    /// <summary>
+    /// Decode products with at most this many columns read the weight one row at a time
+    /// (<see cref="RunOneSequential"/>). Measured at 2 threads, cold weights: short rows (576-2048 columns) gain
+    /// 15-150% over four rows in flight, whose four streams of 1-4 KiB each are too short for the hardware prefetcher;
+    /// long rows (7168+) lose 30-45%, since there x (28+ KiB) no longer stays in L1 next to the streaming weight.
+    /// </summary>
+    public const int SequentialMaxCols = 2048;
+
+    /// <summary>
+    /// How far ahead in the row (bytes) the FP8 sequential loop asks for cache lines into L1. Its widening keeps the core busy,
+    /// so the hardware prefetcher alone leaves misses exposed; measured at 2 threads (7168x2048, 1408x2048 FP8):
+    /// 768-1024 B ahead +10-20% on both a quiet (60 GB/s) and a contended (35 GB/s) machine, 1536+ less, 2048 a loss.
+    /// </summary>
+    private const int PrefetchAhead = 1024;
+    /// <summary>
+    /// A second, far prefetch of the FP8 sequential loop, into L2: 8 KiB ahead (four rows of 2048 columns) keeps
+    /// enough DRAM requests in flight for a core that is busy widening. Measured in alternating rounds at 2 threads
+    /// against the bandwidth probed before each: 7168x2048 FP8 60-65% -> 69-81%, 1408x2048 75-84% -> 91-97%; the same
+    /// for BF16 rows (lighter work per byte) was no better (93-97% against 97-99%) and is not used.
+    /// </summary>
+    private const int FarAhead = 8192;
+
     /// <summary>y (T, w.Rows) for rows [r0, r1) from x (T, w.Cols). r1 > r0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TV, TOps, TW>(in WeightView w, float* x, float* y, int T, int r0, int r1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         bool fp8 = typeof(TW) == typeof(Fp8Load);
-        float* xq = TW.Lanes == 1 ? x : GroupedX<TV, TOps, TW>(x, T, w.Cols, fp8 ? w.BlockCols : Chunk, fp8 ? Simd.Fp8XScale : 1f);
-        if (T == 1 && w.Cols <= SequentialMaxCols) RunOneSequential<TV, TOps, TW>(w, x, xq, y, r0, r1);
-        else if (T == 1) RunOne<TV, TOps, TW>(w, x, xq, y, r0, r1);
-        else RunMany<TV, TOps, TW>(w, x, xq, y, T, r0, r1);
+        int chunk = fp8 ? w.BlockCols : Chunk;
+        // F32 groups are consecutive vectors: its x needs no permutation.
+        float* xg = typeof(TW) == typeof(F32Load) ? x : GroupedX<TV, TOps, TW>(x, T, w.Cols, chunk, fp8 ? Simd.Fp8XScale : 1f);
+        var xs = new ScaledX(w, xg, T, fp8);
+        if (T == 1 && w.Cols <= SequentialMaxCols) RunOneSequential<TV, TOps, TW>(w, x, ref xs, y, r0, r1);
+        else if (T == 1) RunOne<TV, TOps, TW>(w, x, ref xs, y, r0, r1);
+        else RunMany<TV, TOps, TW>(w, x, ref xs, y, T, r0, r1);
     }
 
     [ThreadStatic] private static float[]? t_groupedX;
+    [ThreadStatic] private static float[]? t_scaledX;
 
-    /// <summary>A column chunk's two accumulators (<see cref="IWeightLoad.Dot"/>) as one vector.</summary>
+    /// <summary>Columns [c0, c1) of a chunk: full groups end at the returned column, the rest is a scalar tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Both<TV, TOps, TW>(TV a, TV b) where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
-        => TW.Lanes == 1 ? a : TOps.Add(a, b);
+    private static int GroupEnd(int c0, int c1, int G) => c0 + (c1 - c0) / G * G;
+
+    /// <summary>A row's result from its accumulators (one per lane) and its scalar tails.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Total<TV, TOps, TW>(TV a, TV b, TV c, TV d, float tail, float so)
+        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+        => TOps.Sum(TOps.Add(TOps.Add(a, b), TOps.Add(c, d))) * so + tail;
 
     /// <summary>
-    /// Decode products with at most this many columns read the weight one row after the other (<see cref="RunOneSequential"/>).
-    /// Measured at 2 threads, cold weights: short rows (576-2048 columns) gain 15-150% over four rows in flight, whose
-    /// four streams of 1-4 KiB each are too short for the hardware prefetcher; long rows (7168+) lose 30-45%, since
-    /// there x (28+ KiB) no longer stays in L1 next to the streaming weight and is re-read once per weight vector.
-    /// </summary>
-    public const int SequentialMaxCols = 2048;
-
-    /// <summary>
-    /// How far ahead in the row (bytes) the FP8 sequential loop asks for cache lines. Its widening keeps the core busy,
-    /// so the hardware prefetcher alone leaves misses exposed; measured at 2 threads (7168x2048, 1408x2048 FP8):
-    /// 768-1024 B ahead +10-20% on both a quiet (60 GB/s) and a contended (35 GB/s) machine, 1536+ less, 2048 a loss.
-    /// </summary>
-    private const int PrefetchAhead = 1024;
-    /// <summary>
-    /// Decode (T = 1) of short rows: one row at a time, so each thread reads its rows as one sequential stream. The
-    /// same operations in the same order per row as <see cref="RunOne{TV, TOps, TW}"/> and <see cref="RunMany{TV, TOps, TW}"/>
-    /// (two accumulators per column chunk, chunk totals scaled and added in column order), so results are bit-identical;
-    /// FP8 rows sum two 128-column blocks side by side so four FMA chains overlap.
+    /// Decode (T = 1) of short rows: one row after the other, so each thread reads its rows as one sequential stream
+    /// (two rows interleaved measured 20% slower from DRAM). The per-row operations are those of every kernel here.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunOneSequential<TV, TOps, TW>(in WeightView w, float* x, float* xq, float* y, int r0, int r1)
+    private static void RunOneSequential<TV, TOps, TW>(in WeightView w, float* x, ref ScaledX xs, float* y, int r0, int r1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         bool fp8 = typeof(TW) == typeof(Fp8Load);
@@ -69,45 +86,61 @@ internal static unsafe class MatMulRows
         int chunk = fp8 ? w.BlockCols : Chunk;
         nint rowBytes = (nint)K * TW.Size;
         float so = fp8 ? Simd.Fp8OutScale : 1f;
-        // Not for BF16/F32, whose 1024-column chunks lie 2-4 KiB apart: two such streams in one row measured 35% slower.
-        bool side = fp8 && chunk % G == 0;
+        // The columns that whole groups cover without a tail: [0, flat) in one loop when chunks hold whole groups.
+        int flat = chunk % G == 0 ? K / chunk * chunk : 0;
+        float* q0 = null, xr = null; // the current row block's scales and x
+        int blockEnd = -1;           // first row past the current row block
         for (int r = r0; r < r1; r++)
         {
             byte* p0 = w.Data + r * rowBytes;
-            float* q0 = fp8 ? ScaleRow(w, r) : null;
-            TV t0 = TOps.Zero;
-            float e0 = 0;
-            int cb = 0, c0 = 0;
-            if (side)
-                for (; c0 + 2 * chunk <= K; c0 += 2 * chunk, cb += 2)
-                {
-                    if (Sse.IsSupported)
-                        for (nint b = 0; b < 2 * chunk; b += 64) Sse.Prefetch0(p0 + c0 + b + PrefetchAhead);
-                    TV a0 = TOps.Zero, b0 = TOps.Zero, a1 = TOps.Zero, b1 = TOps.Zero;
-                    for (nint k = c0; k < c0 + chunk; k += G)
-                    {
-                        TW.Dot<TV, TOps>(p0, k, xq, ref a0, ref b0);
-                        TW.Dot<TV, TOps>(p0, k + chunk, xq, ref a1, ref b1);
-                    }
-                    t0 = TOps.Fma(Both<TV, TOps, TW>(a0, b0), TOps.Broadcast(q0[cb] * so), t0);
-                    t0 = TOps.Fma(Both<TV, TOps, TW>(a1, b1), TOps.Broadcast(q0[cb + 1] * so), t0);
-                }
-            for (; c0 < K; c0 += chunk, cb++)
+            if (r >= blockEnd)
             {
-                int c1 = Math.Min(K, c0 + chunk);
-                int cg = c0 + (c1 - c0) / G * G;
-                float s0 = fp8 ? q0[cb] : 1;
-                TV a0 = TOps.Zero, b0 = TOps.Zero;
-                for (nint k = c0; k < cg; k += G) TW.Dot<TV, TOps>(p0, k, xq, ref a0, ref b0);
-                t0 = TOps.Fma(Both<TV, TOps, TW>(a0, b0), TOps.Broadcast(s0 * so), t0);
-                if (cg < c1)
-                {
-                    float f0 = 0;
-                    for (nint k = cg; k < c1; k++) f0 += TW.Load1(p0, k) * x[k];
-                    e0 += f0 * s0;
-                }
+                q0 = fp8 ? ScaleRow(w, r) : null;
+                xr = xs.For<TV, TOps>(q0);
+                blockEnd = fp8 ? (r / w.BlockRows + 1) * w.BlockRows : int.MaxValue;
             }
-            y[r] = TOps.Sum(t0) + e0;
+            TV a = TOps.Zero, b = TOps.Zero, c = TOps.Zero, d = TOps.Zero;
+            nint k = 0;
+            // Four groups per iteration (256 bytes of FP8 or BF16 at 512 bits): the loop's own work is a fifth of a
+            // group's otherwise. The same groups in the same order as one at a time.
+            for (; k + 4 * G <= flat; k += 4 * G)
+            {
+                if (fp8 && Sse.IsSupported)
+                    for (nint b0 = 0; b0 < 4 * G; b0 += 64)
+                    {
+                        Sse.Prefetch0(p0 + k + b0 + PrefetchAhead);
+                        Sse.Prefetch1(p0 + k + b0 + FarAhead);
+                    }
+                TW.Dot<TV, TOps>(p0, k, xr, ref a, ref b, ref c, ref d);
+                TW.Dot<TV, TOps>(p0, k + G, xr, ref a, ref b, ref c, ref d);
+                TW.Dot<TV, TOps>(p0, k + 2 * G, xr, ref a, ref b, ref c, ref d);
+                TW.Dot<TV, TOps>(p0, k + 3 * G, xr, ref a, ref b, ref c, ref d);
+            }
+            for (; k < flat; k += G) TW.Dot<TV, TOps>(p0, k, xr, ref a, ref b, ref c, ref d);
+            float e = 0;
+            if (flat < K) RowRest<TV, TOps, TW>(w, x, xr, p0, q0, flat, ref a, ref b, ref c, ref d, ref e);
+            y[r] = Total<TV, TOps, TW>(a, b, c, d, e, so);
+        }
+    }
+
+    /// <summary>Columns [c, K) of one row chunk by chunk: full groups into (a, b), the rest into the scaled tail e.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // inlined, so the callers' accumulators stay in registers
+    private static void RowRest<TV, TOps, TW>(in WeightView w, float* x, float* xr, byte* p0, float* q0, int start,
+        ref TV a, ref TV b, ref TV c, ref TV d, ref float e) where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+    {
+        bool fp8 = typeof(TW) == typeof(Fp8Load);
+        int K = w.Cols, G = TW.Lanes * TOps.Count;
+        int chunk = fp8 ? w.BlockCols : Chunk;
+        for (int c0 = start; c0 < K; c0 += chunk)
+        {
+            int c1 = Math.Min(K, c0 + chunk), cg = GroupEnd(c0, c1, G);
+            for (nint k = c0; k < cg; k += G) TW.Dot<TV, TOps>(p0, k, xr, ref a, ref b, ref c, ref d);
+            if (cg < c1)
+            {
+                float f = 0;
+                for (nint k = cg; k < c1; k++) f += TW.Load1(p0, k) * x[k];
+                e += f * (fp8 ? q0[c0 / chunk] : 1);
+            }
         }
     }
 
@@ -141,27 +174,82 @@ internal static unsafe class MatMulRows
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         int n = T * cols;
-        var buf = t_groupedX;
-        if (buf is null || buf.Length < n + 16) t_groupedX = buf = GC.AllocateUninitializedArray<float>(Math.Max(n + 16, 4096), pinned: true);
-        // 64-byte aligned, so no vector load of x splits a cache line.
-        float* xs = (float*)(((nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buf)) + 63) & ~(nint)63);
-        GroupX.Permute(x, xs, n, cols, chunk, TW.Lanes, TOps.Count, scale);
+        float* xs = Aligned(ref t_groupedX, n);
+        GroupX.Permute(x, xs, n, cols, chunk, TW.Interleave, TOps.Count, scale);
         return xs;
     }
 
+    /// <summary>A 64-byte aligned view of at least n floats of a pinned per-thread buffer that only grows.</summary>
+    private static float* Aligned(ref float[]? buf, int n)
+    {
+        if (buf is null || buf.Length < n + 16) buf = GC.AllocateUninitializedArray<float>(Math.Max(n + 16, 4096), pinned: true);
+        // 64-byte aligned, so no vector load of x splits a cache line.
+        return (float*)(((nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buf)) + 63) & ~(nint)63);
+    }
+
     /// <summary>
-    /// Decode (T = 1): the four rows' running totals stay in registers and each row's scale row is found once
-    /// (no division per column block). Same operations in the same order as <see cref="RunMany{TV, TOps, TW}"/>.
+    /// The x that a row block's FP8 rows read: the grouped x (T, K) times the block's column-block scales, exact
+    /// powers of two aside one rounding per element (x 2^100 s). Made on first use in a call, for up to four row
+    /// blocks at once (a four-row group can straddle four blocks when blocks are shorter than four rows); for other
+    /// dtypes it is the grouped x itself.
+    /// </summary>
+    private struct ScaledX
+    {
+        private readonly float* _xg, _bufs;
+        private readonly int _n, _stride, _K, _T, _BC, _scaleCols; // _stride: floats per slot, a multiple of 16 (64 bytes)
+        private readonly bool _fp8;
+        private fixed long _keys[4]; // scale row (float*) of the block each slot holds
+        private int _next;
+
+        public ScaledX(in WeightView w, float* xg, int T, bool fp8)
+        {
+            _xg = xg;
+            _fp8 = fp8;
+            _K = w.Cols;
+            _T = T;
+            _n = T * w.Cols;
+            _BC = w.BlockCols;
+            _scaleCols = fp8 ? w.ScaleCols : 0;
+            _stride = (_n + 15) & ~15;
+            _bufs = fp8 ? Aligned(ref t_scaledX, 4 * _stride) : null;
+        }
+
+        /// <summary>x for the rows whose block scales are scaleRow (null: not FP8).</summary>
+        public float* For<TV, TOps>(float* scaleRow) where TV : unmanaged where TOps : struct, IVecOps<TV>
+        {
+            if (!_fp8) return _xg;
+            for (int i = 0; i < 4; i++)
+                if (_keys[i] == (long)scaleRow) return _bufs + i * _stride;
+            int slot = _next;
+            _next = (_next + 1) & 3;
+            _keys[slot] = (long)scaleRow;
+            float* dst = _bufs + slot * _stride;
+            for (int t = 0; t < _T; t++)
+                for (int cb = 0; cb < _scaleCols; cb++)
+                {
+                    int c0 = cb * _BC, c1 = Math.Min(_K, c0 + _BC), k = c0;
+                    TV s = TOps.Broadcast(scaleRow[cb]);
+                    float* src = _xg + (nint)t * _K, d = dst + (nint)t * _K;
+                    for (; k + TOps.Count <= c1; k += TOps.Count) TOps.Store(d + k, TOps.Mul(TOps.Load(src + k), s));
+                    for (; k < c1; k++) d[k] = src[k] * scaleRow[cb];
+                }
+            return dst;
+        }
+    }
+
+    /// <summary>
+    /// Decode (T = 1) of long rows: four rows in flight, their accumulators in registers across the column chunks
+    /// (x's chunk stays in L1 while the four rows pass over it).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunOne<TV, TOps, TW>(in WeightView w, float* x, float* xq, float* y, int r0, int r1)
+    private static void RunOne<TV, TOps, TW>(in WeightView w, float* x, ref ScaledX xs, float* y, int r0, int r1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         bool fp8 = typeof(TW) == typeof(Fp8Load);
         int K = w.Cols, G = TW.Lanes * TOps.Count;
         int chunk = fp8 ? w.BlockCols : Chunk;
         nint rowBytes = (nint)K * TW.Size;
-        float so = fp8 ? Simd.Fp8OutScale : 1f; // undoes the 2^-120 of the widening and the 2^100 on x
+        float so = fp8 ? Simd.Fp8OutScale : 1f;
 
         for (int r = r0; r < r1; r += 4)
         {
@@ -170,37 +258,32 @@ internal static unsafe class MatMulRows
             byte* p0 = w.Data + ra * rowBytes, p1 = w.Data + rb * rowBytes, p2 = w.Data + rc * rowBytes, p3 = w.Data + rd * rowBytes;
             float* q0 = null, q1 = null, q2 = null, q3 = null; // (ScaleCols) scale row of each weight row
             if (fp8) { q0 = ScaleRow(w, ra); q1 = ScaleRow(w, rb); q2 = ScaleRow(w, rc); q3 = ScaleRow(w, rd); }
-            TV t0 = TOps.Zero, t1 = TOps.Zero, t2 = TOps.Zero, t3 = TOps.Zero;
-            float e0 = 0, e1 = 0, e2 = 0, e3 = 0; // sums of the columns past the last full vector of each block
+            float* x0 = xs.For<TV, TOps>(q0), x1 = xs.For<TV, TOps>(q1), x2 = xs.For<TV, TOps>(q2), x3 = xs.For<TV, TOps>(q3);
+            TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero; // (4 rows) lane 0 accumulators
+            TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero; // lane 1
+            TV c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero; // lane 2 (FP8)
+            TV d0 = TOps.Zero, d1 = TOps.Zero, d2 = TOps.Zero, d3 = TOps.Zero; // lane 3 (FP8)
+            float e0 = 0, e1 = 0, e2 = 0, e3 = 0; // scaled sums of the columns past each chunk's last full group
             // FP8 only (measured: +15-35% on FP8 rows, a loss on BF16, whose 2 KiB-per-row chunks make bursts of requests):
             // when the next four rows exist, fetch their block while this one is summed.
             bool ahead = fp8 && Sse.IsSupported && r + 8 <= r1;
 
             int cb = 0;
-            for (int c0 = 0; c0 < K; c0 += chunk, cb++)
+            for (int k0 = 0; k0 < K; k0 += chunk, cb++)
             {
-                int c1 = Math.Min(K, c0 + chunk);
-                int cg = c0 + (c1 - c0) / G * G;
-                float s0 = 1, s1 = 1, s2 = 1, s3 = 1;
-                if (fp8) { s0 = q0[cb]; s1 = q1[cb]; s2 = q2[cb]; s3 = q3[cb]; }
-                if (ahead) Prefetch(p0 + 4 * rowBytes, rowBytes, c0 * TW.Size, c1 * TW.Size);
-                TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-                TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero;
-                for (nint k = c0; k < cg; k += G)
+                int k1 = Math.Min(K, k0 + chunk), cg = GroupEnd(k0, k1, G);
+                if (ahead) Prefetch(p0 + 4 * rowBytes, rowBytes, k0 * TW.Size, k1 * TW.Size);
+                for (nint k = k0; k < cg; k += G)
                 {
-                    TW.Dot<TV, TOps>(p0, k, xq, ref a0, ref b0);
-                    TW.Dot<TV, TOps>(p1, k, xq, ref a1, ref b1);
-                    TW.Dot<TV, TOps>(p2, k, xq, ref a2, ref b2);
-                    TW.Dot<TV, TOps>(p3, k, xq, ref a3, ref b3);
+                    TW.Dot<TV, TOps>(p0, k, x0, ref a0, ref b0, ref c0, ref d0);
+                    TW.Dot<TV, TOps>(p1, k, x1, ref a1, ref b1, ref c1, ref d1);
+                    TW.Dot<TV, TOps>(p2, k, x2, ref a2, ref b2, ref c2, ref d2);
+                    TW.Dot<TV, TOps>(p3, k, x3, ref a3, ref b3, ref c3, ref d3);
                 }
-                t0 = TOps.Fma(Both<TV, TOps, TW>(a0, b0), TOps.Broadcast(s0 * so), t0);
-                t1 = TOps.Fma(Both<TV, TOps, TW>(a1, b1), TOps.Broadcast(s1 * so), t1);
-                t2 = TOps.Fma(Both<TV, TOps, TW>(a2, b2), TOps.Broadcast(s2 * so), t2);
-                t3 = TOps.Fma(Both<TV, TOps, TW>(a3, b3), TOps.Broadcast(s3 * so), t3);
-                if (cg < c1)
+                if (cg < k1)
                 {
                     float f0 = 0, f1 = 0, f2 = 0, f3 = 0;
-                    for (nint k = cg; k < c1; k++)
+                    for (nint k = cg; k < k1; k++)
                     {
                         float xv = x[k];
                         f0 += TW.Load1(p0, k) * xv;
@@ -208,111 +291,103 @@ internal static unsafe class MatMulRows
                         f2 += TW.Load1(p2, k) * xv;
                         f3 += TW.Load1(p3, k) * xv;
                     }
-                    e0 += f0 * s0; e1 += f1 * s1; e2 += f2 * s2; e3 += f3 * s3;
+                    if (fp8) { e0 += f0 * q0[cb]; e1 += f1 * q1[cb]; e2 += f2 * q2[cb]; e3 += f3 * q3[cb]; }
+                    else { e0 += f0; e1 += f1; e2 += f2; e3 += f3; }
                 }
             }
 
-            y[ra] = TOps.Sum(t0) + e0;
-            if (r + 1 < r1) y[r + 1] = TOps.Sum(t1) + e1;
-            if (r + 2 < r1) y[r + 2] = TOps.Sum(t2) + e2;
-            if (r + 3 < r1) y[r + 3] = TOps.Sum(t3) + e3;
+            y[ra] = Total<TV, TOps, TW>(a0, b0, c0, d0, e0, so);
+            if (r + 1 < r1) y[r + 1] = Total<TV, TOps, TW>(a1, b1, c1, d1, e1, so);
+            if (r + 2 < r1) y[r + 2] = Total<TV, TOps, TW>(a2, b2, c2, d2, e2, so);
+            if (r + 3 < r1) y[r + 3] = Total<TV, TOps, TW>(a3, b3, c3, d3, e3, so);
         }
     }
 
-    /// <summary>Small batches (T = 2..16): token pairs pass over each column chunk of four rows while it is in L1.</summary>
+    /// <summary>
+    /// Small batches (T = 2..16): token pairs pass over each column chunk of two rows while it is in L1 (each weight
+    /// group widened once for both tokens); each (row, token)'s accumulators are kept in tot between chunks.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunMany<TV, TOps, TW>(in WeightView w, float* x, float* xq, float* y, int T, int r0, int r1)
+    private static void RunMany<TV, TOps, TW>(in WeightView w, float* x, ref ScaledX xs, float* y, int T, int r0, int r1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         bool fp8 = typeof(TW) == typeof(Fp8Load);
         int K = w.Cols, N = w.Rows, G = TW.Lanes * TOps.Count;
         int chunk = fp8 ? w.BlockCols : Chunk;
         nint rowBytes = (nint)K * TW.Size;
-        TV* tot = stackalloc TV[4 * T];        // (4 rows, T) vector partial sums
-        float* tail = stackalloc float[4 * T]; // (4 rows, T) sums of the columns past the last full vector
-        float so = fp8 ? Simd.Fp8OutScale : 1f; // undoes the 2^-120 of the widening and the 2^100 on x
+        TV* tot = stackalloc TV[8 * T];        // (2 rows, T, 4) the lane accumulators of each row and token
+        float* tail = stackalloc float[2 * T]; // (2 rows, T) scaled sums of the columns past each chunk's last full group
+        float so = fp8 ? Simd.Fp8OutScale : 1f;
 
-        for (int r = r0; r < r1; r += 4)
+        for (int r = r0; r < r1; r += 2)
         {
-            // Rows past r1 repeat the last row (computed, not stored).
-            int ra = r, rb = Math.Min(r + 1, r1 - 1), rc = Math.Min(r + 2, r1 - 1), rd = Math.Min(r + 3, r1 - 1);
-            byte* p0 = w.Data + ra * rowBytes, p1 = w.Data + rb * rowBytes, p2 = w.Data + rc * rowBytes, p3 = w.Data + rd * rowBytes;
-            float* q0 = null, q1 = null, q2 = null, q3 = null; // (ScaleCols) scale row of each weight row
-            if (fp8) { q0 = ScaleRow(w, ra); q1 = ScaleRow(w, rb); q2 = ScaleRow(w, rc); q3 = ScaleRow(w, rd); }
-            for (int i = 0; i < 4 * T; i++) { tot[i] = TOps.Zero; tail[i] = 0; }
+            int ra = r, rb = Math.Min(r + 1, r1 - 1); // a row past r1 repeats the last row (computed, not stored)
+            byte* p0 = w.Data + ra * rowBytes, p1 = w.Data + rb * rowBytes;
+            float* q0 = fp8 ? ScaleRow(w, ra) : null, q1 = fp8 ? ScaleRow(w, rb) : null;
+            float* x0 = xs.For<TV, TOps>(q0), x1 = xs.For<TV, TOps>(q1);
+            for (int i = 0; i < 8 * T; i++) tot[i] = TOps.Zero;
+            for (int i = 0; i < 2 * T; i++) tail[i] = 0;
 
             int cb = 0;
-            for (int c0 = 0; c0 < K; c0 += chunk, cb++)
+            for (int k0 = 0; k0 < K; k0 += chunk, cb++)
             {
-                int c1 = Math.Min(K, c0 + chunk);
-                int cg = c0 + (c1 - c0) / G * G;
-                float s0 = 1, s1 = 1, s2 = 1, s3 = 1;
-                if (fp8) { s0 = q0[cb]; s1 = q1[cb]; s2 = q2[cb]; s3 = q3[cb]; }
-                TV v0s = TOps.Broadcast(s0 * so), v1s = TOps.Broadcast(s1 * so), v2s = TOps.Broadcast(s2 * so), v3s = TOps.Broadcast(s3 * so);
-
+                int k1 = Math.Min(K, k0 + chunk), cg = GroupEnd(k0, k1, G);
                 int t = 0;
                 for (; t + 2 <= T; t += 2)
                 {
-                    float* xa = xq + (nint)t * K, xb = xa + K;
-                    TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero; // (4 rows) token t, lanes 0 and 2
-                    TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero; // (4 rows) token t, lanes 1 and 3
-                    TV c0v = TOps.Zero, c1v = TOps.Zero, c2v = TOps.Zero, c3v = TOps.Zero; // token t + 1, lanes 0 and 2
-                    TV d0 = TOps.Zero, d1 = TOps.Zero, d2 = TOps.Zero, d3 = TOps.Zero;     // token t + 1, lanes 1 and 3
-                    for (nint k = c0; k < cg; k += G)
+                    nint o = (nint)t * K; // token t's x; token t + 1's at o + K
+                    TV* u = tot + 4 * t;  // row 0: tokens t, t + 1 at u[0..4), u[4..8); row 1 at u[4 T ..)
+                    TV* v = u + 4 * T;
+                    TV a0 = u[0], b0 = u[1], c0 = u[2], d0 = u[3], e0 = u[4], f0 = u[5], g0 = u[6], h0 = u[7];
+                    TV a1 = v[0], b1 = v[1], c1 = v[2], d1 = v[3], e1 = v[4], f1 = v[5], g1 = v[6], h1 = v[7];
+                    for (nint k = k0; k < cg; k += G)
                     {
-                        TW.Dot2<TV, TOps>(p0, k, xa, xb, ref a0, ref b0, ref c0v, ref d0);
-                        TW.Dot2<TV, TOps>(p1, k, xa, xb, ref a1, ref b1, ref c1v, ref d1);
-                        TW.Dot2<TV, TOps>(p2, k, xa, xb, ref a2, ref b2, ref c2v, ref d2);
-                        TW.Dot2<TV, TOps>(p3, k, xa, xb, ref a3, ref b3, ref c3v, ref d3);
+                        TW.Dot2<TV, TOps>(p0, k, x0 + o, x0 + o + K, ref a0, ref b0, ref c0, ref d0, ref e0, ref f0, ref g0, ref h0);
+                        TW.Dot2<TV, TOps>(p1, k, x1 + o, x1 + o + K, ref a1, ref b1, ref c1, ref d1, ref e1, ref f1, ref g1, ref h1);
                     }
-                    tot[t] = TOps.Fma(Both<TV, TOps, TW>(a0, b0), v0s, tot[t]); tot[t + 1] = TOps.Fma(Both<TV, TOps, TW>(c0v, d0), v0s, tot[t + 1]);
-                    tot[T + t] = TOps.Fma(Both<TV, TOps, TW>(a1, b1), v1s, tot[T + t]); tot[T + t + 1] = TOps.Fma(Both<TV, TOps, TW>(c1v, d1), v1s, tot[T + t + 1]);
-                    tot[2 * T + t] = TOps.Fma(Both<TV, TOps, TW>(a2, b2), v2s, tot[2 * T + t]); tot[2 * T + t + 1] = TOps.Fma(Both<TV, TOps, TW>(c2v, d2), v2s, tot[2 * T + t + 1]);
-                    tot[3 * T + t] = TOps.Fma(Both<TV, TOps, TW>(a3, b3), v3s, tot[3 * T + t]); tot[3 * T + t + 1] = TOps.Fma(Both<TV, TOps, TW>(c3v, d3), v3s, tot[3 * T + t + 1]);
+                    u[0] = a0; u[1] = b0; u[2] = c0; u[3] = d0; u[4] = e0; u[5] = f0; u[6] = g0; u[7] = h0;
+                    v[0] = a1; v[1] = b1; v[2] = c1; v[3] = d1; v[4] = e1; v[5] = f1; v[6] = g1; v[7] = h1;
                 }
                 if (t < T)
                 {
-                    float* xa = xq + (nint)t * K;
-                    TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-                    TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero;
-                    for (nint k = c0; k < cg; k += G)
+                    nint o = (nint)t * K;
+                    TV* u = tot + 4 * t;
+                    TV* v = u + 4 * T;
+                    TV a0 = u[0], b0 = u[1], c0 = u[2], d0 = u[3], a1 = v[0], b1 = v[1], c1 = v[2], d1 = v[3];
+                    for (nint k = k0; k < cg; k += G)
                     {
-                        TW.Dot<TV, TOps>(p0, k, xa, ref a0, ref b0);
-                        TW.Dot<TV, TOps>(p1, k, xa, ref a1, ref b1);
-                        TW.Dot<TV, TOps>(p2, k, xa, ref a2, ref b2);
-                        TW.Dot<TV, TOps>(p3, k, xa, ref a3, ref b3);
+                        TW.Dot<TV, TOps>(p0, k, x0 + o, ref a0, ref b0, ref c0, ref d0);
+                        TW.Dot<TV, TOps>(p1, k, x1 + o, ref a1, ref b1, ref c1, ref d1);
                     }
-                    tot[t] = TOps.Fma(Both<TV, TOps, TW>(a0, b0), v0s, tot[t]);
-                    tot[T + t] = TOps.Fma(Both<TV, TOps, TW>(a1, b1), v1s, tot[T + t]);
-                    tot[2 * T + t] = TOps.Fma(Both<TV, TOps, TW>(a2, b2), v2s, tot[2 * T + t]);
-                    tot[3 * T + t] = TOps.Fma(Both<TV, TOps, TW>(a3, b3), v3s, tot[3 * T + t]);
+                    u[0] = a0; u[1] = b0; u[2] = c0; u[3] = d0;
+                    v[0] = a1; v[1] = b1; v[2] = c1; v[3] = d1;
                 }
-                if (cg < c1)
+                if (cg < k1)
                 {
+                    float s0 = fp8 ? q0[cb] : 1, s1 = fp8 ? q1[cb] : 1;
                     for (int tt = 0; tt < T; tt++)
                     {
                         float* xr = x + (nint)tt * K;
-                        float f0 = 0, f1 = 0, f2 = 0, f3 = 0;
-                        for (nint k = cg; k < c1; k++)
+                        float f0 = 0, f1 = 0;
+                        for (nint k = cg; k < k1; k++)
                         {
                             float xv = xr[k];
                             f0 += TW.Load1(p0, k) * xv;
                             f1 += TW.Load1(p1, k) * xv;
-                            f2 += TW.Load1(p2, k) * xv;
-                            f3 += TW.Load1(p3, k) * xv;
                         }
-                        tail[tt] += f0 * s0;
-                        tail[T + tt] += f1 * s1;
-                        tail[2 * T + tt] += f2 * s2;
-                        tail[3 * T + tt] += f3 * s3;
+                        if (fp8) { tail[tt] += f0 * s0; tail[T + tt] += f1 * s1; }
+                        else { tail[tt] += f0; tail[T + tt] += f1; }
                     }
                 }
             }
 
-            int rows = Math.Min(4, r1 - r);
+            int rows = Math.Min(2, r1 - r);
             for (int i = 0; i < rows; i++)
                 for (int tt = 0; tt < T; tt++)
-                    y[(nint)tt * N + r + i] = TOps.Sum(tot[i * T + tt]) + tail[i * T + tt];
+                {
+                    TV* acc = tot + 4 * T * i + 4 * tt;
+                    y[(nint)tt * N + r + i] = Total<TV, TOps, TW>(acc[0], acc[1], acc[2], acc[3], tail[i * T + tt], so);
+                }
         }
     }
 }

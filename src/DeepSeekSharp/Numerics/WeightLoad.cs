@@ -16,21 +16,28 @@ internal unsafe interface IWeightLoad
     static abstract float Load1(byte* data, nint i);
 
     /// <summary>
-    /// Vectors in a decode group: a group is Lanes x TOps.Count consecutive columns, read with one load and split into
-    /// Lanes vectors without a shuffle (BF16 2, FP8 4, F32 1). The decode kernels take x permuted to match
-    /// (<see cref="GroupX"/>): lane j of the group at column i lies at xp + i + j Count.
+    /// Vectors in a decode group (always 4, one accumulator each): a group is Lanes x TOps.Count consecutive columns,
+    /// read with whole-vector loads and split without a shuffle: FP8 64 codes into 4 vectors, BF16 two runs of 32
+    /// values into even and odd elements each, F32 4 consecutive vectors.
     /// </summary>
     static abstract int Lanes { get; }
 
     /// <summary>
-    /// One group at column i into two accumulators: a += lanes 0 and 2, b += lanes 1 and 3 (in that order), so the
-    /// FMA chains are half as long. x is read from xp permuted (see <see cref="Lanes"/>).
+    /// How x is permuted to match (<see cref="GroupX"/>): in every run of Interleave x TOps.Count columns, element
+    /// Interleave i + j moves to j Count + i (FP8 4, BF16 2, F32 1: no permutation).
     /// </summary>
-    static abstract void Dot<TV, TOps>(byte* data, nint i, float* xp, ref TV a, ref TV b) where TV : unmanaged where TOps : struct, IVecOps<TV>;
+    static abstract int Interleave { get; }
 
-    /// <summary><see cref="Dot"/> for two tokens sharing the widened weights: (a, b) with xa, (c, d) with xb.</summary>
-    static abstract void Dot2<TV, TOps>(byte* data, nint i, float* xa, float* xb, ref TV a, ref TV b, ref TV c, ref TV d)
+    /// <summary>
+    /// One group at column i, lane j into accumulator j (a, b, c, d), so each FMA chain takes one multiply-add per
+    /// group. x is read from xp permuted (see <see cref="Interleave"/>).
+    /// </summary>
+    static abstract void Dot<TV, TOps>(byte* data, nint i, float* xp, ref TV a, ref TV b, ref TV c, ref TV d)
         where TV : unmanaged where TOps : struct, IVecOps<TV>;
+
+    /// <summary><see cref="Dot"/> for two tokens sharing the widened weights: (a, b, c, d) with xa, (e, f, g, h) with xb.</summary>
+    static abstract void Dot2<TV, TOps>(byte* data, nint i, float* xa, float* xb, ref TV a, ref TV b, ref TV c, ref TV d,
+        ref TV e, ref TV f, ref TV g, ref TV h) where TV : unmanaged where TOps : struct, IVecOps<TV>;
 }
 
 internal readonly unsafe struct F32Load : IWeightLoad
@@ -44,19 +51,37 @@ internal readonly unsafe struct F32Load : IWeightLoad
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Load1(byte* data, nint i) => ((float*)data)[i];
 
-    public static int Lanes => 1;
+    /// <summary>Four consecutive vectors, each its own lane: x needs no permutation (see <see cref="GroupX"/>).</summary>
+    public static int Lanes => 4;
+    public static int Interleave => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Dot<TV, TOps>(byte* data, nint i, float* xp, ref TV a, ref TV b) where TV : unmanaged where TOps : struct, IVecOps<TV>
-        => a = TOps.Fma(TOps.Load((float*)data + i), TOps.Load(xp + i), a);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Dot2<TV, TOps>(byte* data, nint i, float* xa, float* xb, ref TV a, ref TV b, ref TV c, ref TV d)
+    public static void Dot<TV, TOps>(byte* data, nint i, float* xp, ref TV a, ref TV b, ref TV c, ref TV d)
         where TV : unmanaged where TOps : struct, IVecOps<TV>
     {
-        TV w = TOps.Load((float*)data + i);
-        a = TOps.Fma(w, TOps.Load(xa + i), a);
-        c = TOps.Fma(w, TOps.Load(xb + i), c);
+        int V = TOps.Count;
+        float* w = (float*)data + i;
+        a = TOps.Fma(TOps.Load(w), TOps.Load(xp + i), a);
+        b = TOps.Fma(TOps.Load(w + V), TOps.Load(xp + i + V), b);
+        c = TOps.Fma(TOps.Load(w + 2 * V), TOps.Load(xp + i + 2 * V), c);
+        d = TOps.Fma(TOps.Load(w + 3 * V), TOps.Load(xp + i + 3 * V), d);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot2<TV, TOps>(byte* data, nint i, float* xa, float* xb, ref TV a, ref TV b, ref TV c, ref TV d,
+        ref TV e, ref TV f, ref TV g, ref TV h) where TV : unmanaged where TOps : struct, IVecOps<TV>
+    {
+        int V = TOps.Count;
+        float* p = (float*)data + i;
+        TV w0 = TOps.Load(p), w1 = TOps.Load(p + V), w2 = TOps.Load(p + 2 * V), w3 = TOps.Load(p + 3 * V);
+        a = TOps.Fma(w0, TOps.Load(xa + i), a);
+        b = TOps.Fma(w1, TOps.Load(xa + i + V), b);
+        c = TOps.Fma(w2, TOps.Load(xa + i + 2 * V), c);
+        d = TOps.Fma(w3, TOps.Load(xa + i + 3 * V), d);
+        e = TOps.Fma(w0, TOps.Load(xb + i), e);
+        f = TOps.Fma(w1, TOps.Load(xb + i + V), f);
+        g = TOps.Fma(w2, TOps.Load(xb + i + 2 * V), g);
+        h = TOps.Fma(w3, TOps.Load(xb + i + 3 * V), h);
     }
 }
 
@@ -71,25 +96,38 @@ internal readonly unsafe struct Bf16Load : IWeightLoad
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Load1(byte* data, nint i) => BitConverter.Int32BitsToSingle(((ushort*)data)[i] << 16);
 
-    public static int Lanes => 2;
+    /// <summary>Two runs of 2 Count values, each split into its even and odd elements (lanes 0, 1 and 2, 3).</summary>
+    public static int Lanes => 4;
+    public static int Interleave => 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Dot<TV, TOps>(byte* data, nint i, float* xp, ref TV a, ref TV b) where TV : unmanaged where TOps : struct, IVecOps<TV>
+    public static void Dot<TV, TOps>(byte* data, nint i, float* xp, ref TV a, ref TV b, ref TV c, ref TV d)
+        where TV : unmanaged where TOps : struct, IVecOps<TV>
     {
+        int V = TOps.Count;
         TOps.LoadBf16Pair((ushort*)data + i, out TV w0, out TV w1);
+        TOps.LoadBf16Pair((ushort*)data + i + 2 * V, out TV w2, out TV w3);
         a = TOps.Fma(w0, TOps.Load(xp + i), a);
-        b = TOps.Fma(w1, TOps.Load(xp + i + TOps.Count), b);
+        b = TOps.Fma(w1, TOps.Load(xp + i + V), b);
+        c = TOps.Fma(w2, TOps.Load(xp + i + 2 * V), c);
+        d = TOps.Fma(w3, TOps.Load(xp + i + 3 * V), d);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Dot2<TV, TOps>(byte* data, nint i, float* xa, float* xb, ref TV a, ref TV b, ref TV c, ref TV d)
-        where TV : unmanaged where TOps : struct, IVecOps<TV>
+    public static void Dot2<TV, TOps>(byte* data, nint i, float* xa, float* xb, ref TV a, ref TV b, ref TV c, ref TV d,
+        ref TV e, ref TV f, ref TV g, ref TV h) where TV : unmanaged where TOps : struct, IVecOps<TV>
     {
+        int V = TOps.Count;
         TOps.LoadBf16Pair((ushort*)data + i, out TV w0, out TV w1);
+        TOps.LoadBf16Pair((ushort*)data + i + 2 * V, out TV w2, out TV w3);
         a = TOps.Fma(w0, TOps.Load(xa + i), a);
-        b = TOps.Fma(w1, TOps.Load(xa + i + TOps.Count), b);
-        c = TOps.Fma(w0, TOps.Load(xb + i), c);
-        d = TOps.Fma(w1, TOps.Load(xb + i + TOps.Count), d);
+        b = TOps.Fma(w1, TOps.Load(xa + i + V), b);
+        c = TOps.Fma(w2, TOps.Load(xa + i + 2 * V), c);
+        d = TOps.Fma(w3, TOps.Load(xa + i + 3 * V), d);
+        e = TOps.Fma(w0, TOps.Load(xb + i), e);
+        f = TOps.Fma(w1, TOps.Load(xb + i + V), f);
+        g = TOps.Fma(w2, TOps.Load(xb + i + 2 * V), g);
+        h = TOps.Fma(w3, TOps.Load(xb + i + 3 * V), h);
     }
 }
 
@@ -104,32 +142,35 @@ internal readonly unsafe struct Fp8Load : IWeightLoad
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Load1(byte* data, nint i) => BitConverter.UInt32BitsToSingle(Simd.Fp8Bits(data[i])) * Simd.Fp8Rebias;
 
+    /// <summary>64 codes (at 512 bits) split by byte position into four vectors.</summary>
     public static int Lanes => 4;
+    public static int Interleave => 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Dot<TV, TOps>(byte* data, nint i, float* xp, ref TV a, ref TV b) where TV : unmanaged where TOps : struct, IVecOps<TV>
+    public static void Dot<TV, TOps>(byte* data, nint i, float* xp, ref TV a, ref TV b, ref TV c, ref TV d)
+        where TV : unmanaged where TOps : struct, IVecOps<TV>
     {
         int V = TOps.Count;
         TOps.LoadFp8Quad(data + i, out TV w0, out TV w1, out TV w2, out TV w3);
         a = TOps.Fma(w0, TOps.Load(xp + i), a);
         b = TOps.Fma(w1, TOps.Load(xp + i + V), b);
-        a = TOps.Fma(w2, TOps.Load(xp + i + 2 * V), a);
-        b = TOps.Fma(w3, TOps.Load(xp + i + 3 * V), b);
+        c = TOps.Fma(w2, TOps.Load(xp + i + 2 * V), c);
+        d = TOps.Fma(w3, TOps.Load(xp + i + 3 * V), d);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Dot2<TV, TOps>(byte* data, nint i, float* xa, float* xb, ref TV a, ref TV b, ref TV c, ref TV d)
-        where TV : unmanaged where TOps : struct, IVecOps<TV>
+    public static void Dot2<TV, TOps>(byte* data, nint i, float* xa, float* xb, ref TV a, ref TV b, ref TV c, ref TV d,
+        ref TV e, ref TV f, ref TV g, ref TV h) where TV : unmanaged where TOps : struct, IVecOps<TV>
     {
         int V = TOps.Count;
         TOps.LoadFp8Quad(data + i, out TV w0, out TV w1, out TV w2, out TV w3);
         a = TOps.Fma(w0, TOps.Load(xa + i), a);
         b = TOps.Fma(w1, TOps.Load(xa + i + V), b);
-        c = TOps.Fma(w0, TOps.Load(xb + i), c);
-        d = TOps.Fma(w1, TOps.Load(xb + i + V), d);
-        a = TOps.Fma(w2, TOps.Load(xa + i + 2 * V), a);
-        b = TOps.Fma(w3, TOps.Load(xa + i + 3 * V), b);
-        c = TOps.Fma(w2, TOps.Load(xb + i + 2 * V), c);
-        d = TOps.Fma(w3, TOps.Load(xb + i + 3 * V), d);
+        c = TOps.Fma(w2, TOps.Load(xa + i + 2 * V), c);
+        d = TOps.Fma(w3, TOps.Load(xa + i + 3 * V), d);
+        e = TOps.Fma(w0, TOps.Load(xb + i), e);
+        f = TOps.Fma(w1, TOps.Load(xb + i + V), f);
+        g = TOps.Fma(w2, TOps.Load(xb + i + 2 * V), g);
+        h = TOps.Fma(w3, TOps.Load(xb + i + 3 * V), h);
     }
 }
