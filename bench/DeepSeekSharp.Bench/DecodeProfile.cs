@@ -19,8 +19,9 @@ internal static class DecodeProfile
         var c = t.Config;
         int dim = c.HiddenSize;
         var rng = new Random(1);
-        var cache = t.NewCache(steps + 64);
-        var prompt = Enumerable.Range(0, 32).Select(_ => rng.Next(c.VocabSize)).ToArray();
+        var cache = t.NewCache(3 * steps + 64 + (int.TryParse(Environment.GetEnvironmentVariable("DSS_PROFILE_PROMPT"), out int pc) ? pc : 32));
+        int promptLen = int.TryParse(Environment.GetEnvironmentVariable("DSS_PROFILE_PROMPT"), out int pl) ? pl : 32;
+        var prompt = Enumerable.Range(0, promptLen).Select(_ => rng.Next(c.VocabSize)).ToArray();
         t.Forward(prompt, 0, cache);
         cache.SetLength(prompt.Length);
 
@@ -95,6 +96,9 @@ internal static class DecodeProfile
         var c = t.Config;
         int dim = c.HiddenSize, L = t.Layers.Length;
         var seg = new double[L, 5]; // per layer: attention norm, attention, residual + ffn norm, ffn, residual
+        bool split = Environment.GetEnvironmentVariable("DSS_PROFILE_SPLIT") == "1";
+        var prod = new double[L, 3]; // with DSS_PROFILE_SPLIT=1: q_proj, kv_a, o_proj alone (cold) before the attention
+        var scratch = new float[1 << 16];
         double embed = 0, head = 0, whole = 0;
         var x = new float[dim];
         var h = new float[dim];
@@ -115,6 +119,16 @@ internal static class DecodeProfile
                 var sl = new SegmentSlice(0, 1, cache.Length, cache.Layer(l));
                 b.AttnNorm.Forward(x, h);
                 seg[l, 0] += Lap();
+                if (split)
+                {
+                    // Each product alone from cold weights; the attention that follows then reads them from L3.
+                    (b.Attn.Wq ?? b.Attn.WqA!).Forward(h, scratch, 1);
+                    prod[l, 0] += Lap();
+                    b.Attn.WkvA.Forward(h, scratch, 1);
+                    prod[l, 1] += Lap();
+                    b.Attn.Wo.Forward(scratch.AsSpan(0, b.Attn.Wo.InFeatures), a, 1);
+                    prod[l, 2] += Lap();
+                }
                 b.Attn.Forward(h, 1, new ReadOnlySpan<SegmentSlice>(in sl), AttentionMode.Auto, a);
                 seg[l, 1] += Lap();
                 Ops.Axpy(1f, a, x);
@@ -141,6 +155,8 @@ internal static class DecodeProfile
             double ffnBytes = b.Moe is { } moe
                 ? (moe.SharedExperts is { } se ? (double)se.W1.Weight.ByteLength * 3 : 0) + (double)moe.Experts[0].W1.Weight.ByteLength * 3 * c.NumExpertsPerTok
                 : (double)b.Mlp!.W1.Weight.ByteLength * 3;
+            if (split)
+                Console.WriteLine($"  layer {l} products alone, cold: q {prod[l, 0] / steps * 1e3:F3} ms, kv_a {prod[l, 1] / steps * 1e3:F3} ms, o {prod[l, 2] / steps * 1e3:F3} ms; the attention after them (warm): {seg[l, 1] / steps * 1e3:F3} ms");
             Console.WriteLine($"  layer {l}: norm {seg[l, 0] / steps * 1e3:F3}, attention {seg[l, 1] / steps * 1e3:F2} ms ({attnBytes / 1e9 / (seg[l, 1] / steps):F1} GB/s), " +
                 $"residual+norm {seg[l, 2] / steps * 1e3:F3}, {(b.Moe is null ? "dense MLP" : "MoE")} {seg[l, 3] / steps * 1e3:F2} ms ({ffnBytes / 1e9 / (seg[l, 3] / steps):F1} GB/s), residual {seg[l, 4] / steps * 1e3:F3} ms");
         }

@@ -113,3 +113,40 @@ public unsafe class KernelGroupTests
             }
     }
 }
+
+/// <summary>The absorbed-attention latent mix (all heads' weighted sums of the cache rows) against its scalar twin.</summary>
+public unsafe class KernelWeightedRowsTests
+{
+    [Theory]
+    [InlineData(16, 37, 512)]
+    [InlineData(3, 1, 20)]
+    [InlineData(9, 64, 100)]
+    [InlineData(17, 5, 33)]
+    public void VectorAndScalarTwinAgreeBitForBit(int H, int S, int C)
+    {
+        var p = KernelCheck.Random(H * (S + 3), H + S);
+        var m = KernelCheck.Random(S * C, C);
+        var fast = new float[H * C];
+        var twin = new float[H * C];
+        fixed (float* pp = p, pm = m, pf = fast, pt = twin)
+        {
+            WeightedRows.Run(pp, S + 3, H, pm, S, C, pf, 0, C);
+            WeightedRows.RunScalar(pp, S + 3, H, pm, S, C, pt, 0, C);
+            if (Simd.IsSupported(SimdTier.V256))
+            {
+                var v256 = new float[H * C];
+                fixed (float* pv = v256) WeightedRows.Run<System.Runtime.Intrinsics.Vector256<float>, V256Ops>(pp, S + 3, H, pm, S, C, pv, 0, C);
+                Assert.Equal(twin, v256);
+            }
+        }
+        Assert.Equal(twin, fast);
+        // And the twin is the product itself.
+        for (int h = 0; h < H; h += Math.Max(1, H / 3))
+            for (int c = 0; c < C; c += Math.Max(1, C / 5))
+            {
+                double e = 0, mag = 0;
+                for (int s = 0; s < S; s++) { e += (double)p[h * (S + 3) + s] * m[s * C + c]; mag += Math.Abs((double)p[h * (S + 3) + s] * m[s * C + c]); }
+                Assert.True(Math.Abs(twin[h * C + c] - e) <= 1e-6 * (mag + 1e-30), $"h {h} c {c}: {twin[h * C + c]} vs {e}");
+            }
+    }
+}

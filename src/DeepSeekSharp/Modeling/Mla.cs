@@ -125,10 +125,7 @@ public sealed class Mla
             }
             else
             {
-                using var scratch = new PooledBuffer<float>(nh * (S + 2 * C)); // (nh, S + 2C): scores, q in latent space, latent output
-                job.Absorb = true;
-                job.Scratch = scratch.Array;
-                RunHeads(job);
+                for (int t = 0; t < seg.T; t++) AttendAbsorbed(q.Array, (seg.Row + t) * nh * qk, kvAll.Array, peAll.Array, seg.StartPos + t + 1, o.Array, (seg.Row + t) * nh * dv);
             }
         }
         Wo.Forward(o.Span, output, rows);
@@ -150,19 +147,14 @@ public sealed class Mla
         public float[] KvAll;    // (S, C)
         public float[] PeAll;    // (S, dr)
         public float[]? Kvb;     // naive: (S, nh, dn + dv)
-        public float[] Scratch;  // naive: (nh, S); absorbed: (nh, S + 2C)
+        public float[] Scratch;  // (nh, S) scores
         public float[] O;        // (rows, nh, dv), the segment at OOff
         public int OOff;
         public int T, S, StartPos;
-        public bool Absorb;
 
         public readonly void Run(int start, int end)
         {
-            for (int h = start; h < end; h++)
-            {
-                if (Absorb) Mla.AttendAbsorbed(this, h);
-                else Mla.AttendNaive(this, h);
-            }
+            for (int h = start; h < end; h++) Mla.AttendNaive(this, h);
         }
     }
 
@@ -191,34 +183,91 @@ public sealed class Mla
         }
     }
 
-    private void AttendAbsorbed(in HeadJob j, int h)
+    /// <summary>
+    /// Absorbed attention of one token over positions [0, len), all heads in one pass over the latent cache: the
+    /// query's no-RoPE part is folded into latent space per head (W_UK), scores for all heads come from one product
+    /// with the cached latent rows and one with the RoPE keys (the heads are the product's tokens), and the latent
+    /// output of all heads from one weighted pass over the same rows (<see cref="WeightedRows"/>), then W_UV per head.
+    /// Reading the cache once per token instead of once per head is what keeps long contexts cheap. The operations
+    /// for a token do not depend on the other tokens of its batch.
+    /// q: (.., nh, qk) at qOff; kvAll (len+, C); peAll (len+, dr); o: (.., nh, dv) at oOff.
+    /// </summary>
+    private unsafe void AttendAbsorbed(float[] q, int qOff, float[] kvAll, float[] peAll, int len, float[] o, int oOff)
     {
-        int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr, C = _c.KvLoraRank;
-        var w = WkvB.Weight; // rows h*(dn+dv) + [0, dn) map latent -> k_nope; + [dn, dn+dv) map latent -> v
-        int baseRow = h * (dn + dv);
-        var q = j.Q.AsSpan(j.QOff, j.T * nh * qk);
-        var o = j.O.AsSpan(j.OOff, j.T * nh * dv);
-        var kvAll = j.KvAll;
-        var peAll = j.PeAll;
-        var scratch = j.Scratch.AsSpan(h * (j.S + 2 * C), j.S + 2 * C);
-        var scores = scratch[..j.S];
-        var qLat = scratch.Slice(j.S, C);
-        var lat = scratch.Slice(j.S + C, C);
-        for (int t = 0; t < j.T; t++)
+        int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, qk = dn + dr, C = _c.KvLoraRank;
+        using var qLat = new PooledBuffer<float>(nh * C);   // (nh, C) queries in latent space
+        using var qPe = new PooledBuffer<float>(nh * dr);   // (nh, dr) RoPE parts of the queries
+        using var sc = new PooledBuffer<float>(nh * len);   // (nh, len) latent scores, then probabilities
+        using var sp = new PooledBuffer<float>(nh * len);   // (nh, len) RoPE scores
+        using var lat = new PooledBuffer<float>(nh * C);    // (nh, C) latent outputs
+        for (int h = 0; h < nh; h++) q.AsSpan(qOff + h * qk + dn, dr).CopyTo(qPe.Span.Slice(h * dr, dr));
+        var heads = new HeadProducts { Mla = this, Q = q, QOff = qOff, QLat = qLat.Array, Lat = lat.Array, O = o, OOff = oOff, Phase = 0 };
+        RunOver(nh, heads);
+        fixed (float* kv = kvAll, pe = peAll)
         {
-            int len = j.StartPos + t + 1;
-            var qh = q.Slice((t * nh + h) * qk, qk);
-            // q_nope -> latent space: qLat[c] = sum_d q_nope[d] * W_UK[h, d, c]
-            qLat.Clear();
-            WeightRows.Accumulate(w, baseRow, qh[..dn], qLat);
-            for (int s = 0; s < len; s++)
-                scores[s] = (Ops.Dot(qLat, kvAll.AsSpan(s * C, C)) + Ops.Dot(qh.Slice(dn, dr), peAll.AsSpan(s * dr, dr))) * _softmaxScale;
-            Ops.Softmax(scores[..len]);
-            lat.Clear();
-            for (int s = 0; s < len; s++) Ops.Axpy(scores[s], kvAll.AsSpan(s * C, C), lat);
-            // latent -> v: o[d] = sum_c lat[c] * W_UV[h, d, c]
-            WeightRows.Dots(w, baseRow + dn, lat, o.Slice((t * nh + h) * dv, dv));
+            MatMul.Forward(new WeightView(Checkpoints.DType.F32, (byte*)kv, len, C), qLat.Span, sc.Span, nh);
+            MatMul.Forward(new WeightView(Checkpoints.DType.F32, (byte*)pe, len, dr), qPe.Span, sp.Span, nh);
+            for (int h = 0; h < nh; h++)
+            {
+                var row = sc.Span.Slice(h * len, len);
+                var rope = sp.Span.Slice(h * len, len);
+                for (int s = 0; s < len; s++) row[s] = (row[s] + rope[s]) * _softmaxScale;
+                Ops.Softmax(row);
+            }
+            fixed (float* pp = sc.Array, pl = lat.Array)
+            {
+                var mix = new LatentMix { P = pp, M = kv, Out = pl, H = nh, S = len, C = C };
+                RunOver((C + LatentMix.Cols - 1) / LatentMix.Cols, mix);
+            }
         }
+        heads.Phase = 1;
+        RunOver(nh, heads);
+    }
+
+    private static void RunOver<T>(int count, T body) where T : struct, IRangeBody
+    {
+        if (WorkerPool.Shared.Threads == 1 || count == 1) body.Run(0, count);
+        else WorkerPool.Shared.ParallelFor(count, body);
+    }
+
+    /// <summary>Per head: phase 0 folds q_nope into latent space (W_UK), phase 1 maps the latent output to v (W_UV).</summary>
+    private struct HeadProducts : IRangeBody
+    {
+        public Mla Mla;
+        public float[] Q, QLat, Lat, O;
+        public int QOff, OOff, Phase;
+
+        public readonly void Run(int start, int end)
+        {
+            var c = Mla._c;
+            int dn = c.QkNopeHeadDim, dv = c.VHeadDim, qk = dn + c.QkRopeHeadDim, C = c.KvLoraRank;
+            var w = Mla.WkvB.Weight; // rows h (dn + dv) + [0, dn): latent -> k_nope; + [dn, dn + dv): latent -> v
+            for (int h = start; h < end; h++)
+            {
+                int baseRow = h * (dn + dv);
+                if (Phase == 0)
+                {
+                    var qLat = QLat.AsSpan(h * C, C);
+                    qLat.Clear();
+                    WeightRows.Accumulate(w, baseRow, Q.AsSpan(QOff + h * qk, dn), qLat);
+                }
+                else
+                {
+                    WeightRows.Dots(w, baseRow + dn, Lat.AsSpan(h * C, C), O.AsSpan(OOff + h * dv, dv));
+                }
+            }
+        }
+    }
+
+    /// <summary>Latent outputs of all heads for a range of latent columns (<see cref="WeightedRows"/>).</summary>
+    private unsafe struct LatentMix : IRangeBody
+    {
+        public const int Cols = 64;
+        public float* P, M, Out;
+        public int H, S, C;
+
+        public readonly void Run(int start, int end) =>
+            WeightedRows.Run(P, S, H, M, S, C, Out, start * Cols, Math.Min(C, end * Cols));
     }
 }
 
