@@ -40,6 +40,20 @@ internal static class DecodeProfile
         Console.WriteLine($"whole decode step: {whole.Wall * 1e3:F2} ms wall / {whole.Cpu * 1e3:F2} ms cpu ({1 / whole.Wall:F1} tok/s)");
 
         InStep(t, cache, steps, rng, bandwidth);
+        {
+            var wkvb = t.Layers[1].Attn.WkvB.Weight;
+            int dn = c.QkNopeHeadDim, dv = c.VHeadDim, C = c.KvLoraRank;
+            var coef = Enumerable.Range(0, dn).Select(i => (float)Math.Sin(i)).ToArray();
+            var acc = new float[C];
+            var outv = new float[dv];
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            for (int rep = 0; rep < 200; rep++) for (int h = 0; h < c.NumAttentionHeads; h++) { acc.AsSpan().Clear(); WeightRows.Accumulate(wkvb, h * (dn + dv), coef, acc); }
+            double ta = sw.Elapsed.TotalSeconds / 200;
+            sw.Restart();
+            for (int rep = 0; rep < 200; rep++) for (int h = 0; h < c.NumAttentionHeads; h++) WeightRows.Dots(wkvb, h * (dn + dv) + dn, acc, outv);
+            double td = sw.Elapsed.TotalSeconds / 200;
+            Console.WriteLine($"wkv_b per layer, one thread, hot: Accumulate (W_UK) {ta * 1e3:F3} ms, Dots (W_UV) {td * 1e3:F3} ms");
+        }
 
         var xs = new float[steps][]; // steps x (1, dim): different inputs so the MoE routes to different experts
         for (int s = 0; s < steps; s++) xs[s] = Enumerable.Range(0, dim).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();

@@ -118,34 +118,40 @@ public unsafe class KernelGroupTests
 public unsafe class KernelWeightedRowsTests
 {
     [Theory]
-    [InlineData(16, 37, 512)]
-    [InlineData(3, 1, 20)]
-    [InlineData(9, 64, 100)]
-    [InlineData(17, 5, 33)]
-    public void VectorAndScalarTwinAgreeBitForBit(int H, int S, int C)
+    [InlineData(16, 37, 512, false)]
+    [InlineData(16, 37, 512, true)]
+    [InlineData(3, 1, 20, true)]
+    [InlineData(9, 64, 100, false)]
+    [InlineData(17, 5, 33, true)]
+    public void VectorAndScalarTwinAgreeBitForBit(int H, int S, int C, bool bf16)
     {
-        var p = KernelCheck.Random(H * (S + 3), H + S);
-        var m = KernelCheck.Random(S * C, C);
+        int ldm = C + 7, ldp = S + 3; // rows wider than the columns used, as the cache's [c_kv | k_pe] rows are
+        var p = KernelCheck.Random(H * ldp, H + S);
+        var mf = KernelCheck.Random(S * ldm, C);
+        var mb = new ushort[mf.Length];
+        for (int i = 0; i < mf.Length; i++) { mb[i] = BFloat16.FromSingle(mf[i]); mf[i] = BFloat16.ToSingle(mb[i]); }
         var fast = new float[H * C];
         var twin = new float[H * C];
-        fixed (float* pp = p, pm = m, pf = fast, pt = twin)
+        fixed (float* pp = p, pmf = mf, pf = fast, pt = twin)
+        fixed (ushort* pmb = mb)
         {
-            WeightedRows.Run(pp, S + 3, H, pm, S, C, pf, 0, C);
-            WeightedRows.RunScalar(pp, S + 3, H, pm, S, C, pt, 0, C);
+            byte* m = bf16 ? (byte*)pmb : (byte*)pmf;
+            WeightedRows.Run(pp, ldp, H, m, bf16, ldm, S, pf, C, 0, C);
+            WeightedRows.RunScalar(pp, ldp, H, m, bf16, ldm, S, pt, C, 0, C);
             if (Simd.IsSupported(SimdTier.V256))
             {
                 var v256 = new float[H * C];
-                fixed (float* pv = v256) WeightedRows.Run<System.Runtime.Intrinsics.Vector256<float>, V256Ops>(pp, S + 3, H, pm, S, C, pv, 0, C);
+                fixed (float* pv = v256) WeightedRows.Run<System.Runtime.Intrinsics.Vector256<float>, V256Ops>(pp, ldp, H, m, bf16, ldm, S, pv, C, 0, C);
                 Assert.Equal(twin, v256);
             }
         }
         Assert.Equal(twin, fast);
-        // And the twin is the product itself.
+        // And the twin is the product itself (BF16 rows widened exactly: mf holds their values).
         for (int h = 0; h < H; h += Math.Max(1, H / 3))
             for (int c = 0; c < C; c += Math.Max(1, C / 5))
             {
                 double e = 0, mag = 0;
-                for (int s = 0; s < S; s++) { e += (double)p[h * (S + 3) + s] * m[s * C + c]; mag += Math.Abs((double)p[h * (S + 3) + s] * m[s * C + c]); }
+                for (int s = 0; s < S; s++) { double t = (double)p[h * ldp + s] * mf[s * ldm + c]; e += t; mag += Math.Abs(t); }
                 Assert.True(Math.Abs(twin[h * C + c] - e) <= 1e-6 * (mag + 1e-30), $"h {h} c {c}: {twin[h * C + c]} vs {e}");
             }
     }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using DeepSeekSharp.Modeling;
 using DeepSeekSharp.Numerics;
 
@@ -59,56 +61,67 @@ public sealed class LatentCache
     public void Reset() => Length = 0;
 }
 
-/// <summary>One layer's rows: kv (capacity, kv_lora_rank) and pe (capacity, qk_rope_head_dim).</summary>
-public sealed class LayerCache
+/// <summary>
+/// One layer's rows: (capacity, kv_lora_rank + qk_rope_head_dim), each position's latent c_kv followed by its RoPE key
+/// k_pe, in BF16 or F32, in pinned memory. Kept together so absorbed attention scores a query against both with one
+/// product over the rows (<see cref="Rows"/>), reading the cache in place.
+/// </summary>
+public sealed unsafe class LayerCache
 {
-    private readonly float[]? _kvF32, _peF32;
-    private readonly ushort[]? _kvBf16, _peBf16;
+    private readonly float[]? _f32;
+    private readonly ushort[]? _bf16;
 
     public int KvRank { get; }
     public int RopeDim { get; }
+    /// <summary>Values per position: KvRank + RopeDim.</summary>
+    public int RowWidth => KvRank + RopeDim;
 
     public LayerCache(int kvRank, int ropeDim, int capacity, CacheDType dtype)
     {
         KvRank = kvRank;
         RopeDim = ropeDim;
-        if (dtype == CacheDType.F32)
-        {
-            _kvF32 = new float[(long)capacity * kvRank];
-            _peF32 = new float[(long)capacity * ropeDim];
-        }
-        else
-        {
-            _kvBf16 = new ushort[(long)capacity * kvRank];
-            _peBf16 = new ushort[(long)capacity * ropeDim];
-        }
+        long n = (long)capacity * (kvRank + ropeDim);
+        if (dtype == CacheDType.F32) _f32 = GC.AllocateArray<float>(checked((int)n), pinned: true);
+        else _bf16 = GC.AllocateArray<ushort>(checked((int)n), pinned: true);
     }
 
     public void Write(int pos, ReadOnlySpan<float> kv, ReadOnlySpan<float> pe)
     {
-        if (_kvF32 is not null)
+        int w = RowWidth;
+        if (_f32 is not null)
         {
-            kv.CopyTo(_kvF32.AsSpan(pos * KvRank, KvRank));
-            pe.CopyTo(_peF32.AsSpan(pos * RopeDim, RopeDim));
+            kv.CopyTo(_f32.AsSpan(pos * w, KvRank));
+            pe.CopyTo(_f32.AsSpan(pos * w + KvRank, RopeDim));
         }
         else
         {
-            BFloat16.FromSingle(kv, _kvBf16.AsSpan(pos * KvRank, KvRank));
-            BFloat16.FromSingle(pe, _peBf16.AsSpan(pos * RopeDim, RopeDim));
+            BFloat16.FromSingle(kv, _bf16.AsSpan(pos * w, KvRank));
+            BFloat16.FromSingle(pe, _bf16.AsSpan(pos * w + KvRank, RopeDim));
         }
     }
 
-    /// <summary>Rows [0, n) of the latent as F32 into dst (n, kv_lora_rank).</summary>
-    public void ReadKv(int n, Span<float> dst)
+    /// <summary>Positions [0, n) as a matrix view (n, KvRank + RopeDim) in the cache's dtype, valid while this cache lives.</summary>
+    internal WeightView Rows(int n)
     {
-        if (_kvF32 is not null) _kvF32.AsSpan(0, n * KvRank).CopyTo(dst);
-        else BFloat16.ToSingle(_kvBf16.AsSpan(0, n * KvRank), dst);
+        byte* p = _f32 is not null
+            ? (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_f32))
+            : (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bf16!));
+        return new WeightView(_f32 is not null ? Checkpoints.DType.F32 : Checkpoints.DType.BF16, p, n, RowWidth);
     }
 
+    /// <summary>Rows [0, n) of the latent as F32 into dst (n, kv_lora_rank).</summary>
+    public void ReadKv(int n, Span<float> dst) => Read(n, 0, KvRank, dst);
+
     /// <summary>Rows [0, n) of the rope key as F32 into dst (n, qk_rope_head_dim).</summary>
-    public void ReadPe(int n, Span<float> dst)
+    public void ReadPe(int n, Span<float> dst) => Read(n, KvRank, RopeDim, dst);
+
+    private void Read(int n, int col, int width, Span<float> dst)
     {
-        if (_peF32 is not null) _peF32.AsSpan(0, n * RopeDim).CopyTo(dst);
-        else BFloat16.ToSingle(_peBf16.AsSpan(0, n * RopeDim), dst);
+        int w = RowWidth;
+        for (int s = 0; s < n; s++)
+        {
+            if (_f32 is not null) _f32.AsSpan(s * w + col, width).CopyTo(dst.Slice(s * width, width));
+            else BFloat16.ToSingle(_bf16.AsSpan(s * w + col, width), dst.Slice(s * width, width));
+        }
     }
 }

@@ -103,29 +103,27 @@ public sealed class Mla
             }
 
             int S = seg.StartPos + seg.T;
-            using var kvAll = new PooledBuffer<float>(S * C);  // (S, C)
-            using var peAll = new PooledBuffer<float>(S * dr); // (S, dr)
-            seg.Cache.ReadKv(S, kvAll.Span);
-            seg.Cache.ReadPe(S, peAll.Span);
-
             var m = mode == AttentionMode.Auto ? (seg.T <= 4 ? AttentionMode.Absorb : AttentionMode.Naive) : mode;
-            var job = new HeadJob
-            {
-                Mla = this, Q = q.Array, QOff = seg.Row * nh * qk, KvAll = kvAll.Array, PeAll = peAll.Array,
-                O = o.Array, OOff = seg.Row * nh * dv, T = seg.T, S = S, StartPos = seg.StartPos,
-            };
             if (m == AttentionMode.Naive)
             {
+                using var kvAll = new PooledBuffer<float>(S * C);  // (S, C)
+                using var peAll = new PooledBuffer<float>(S * dr); // (S, dr)
+                seg.Cache.ReadKv(S, kvAll.Span);
+                seg.Cache.ReadPe(S, peAll.Span);
                 using var kvb = new PooledBuffer<float>(S * nh * (dn + dv)); // (S, nh, dn + dv)
                 WkvB.Forward(kvAll.Span, kvb.Span, S);
                 using var scratch = new PooledBuffer<float>(nh * S); // (nh, S) scores
-                job.Kvb = kvb.Array;
-                job.Scratch = scratch.Array;
+                var job = new HeadJob
+                {
+                    Mla = this, Q = q.Array, QOff = seg.Row * nh * qk, PeAll = peAll.Array, Kvb = kvb.Array, Scratch = scratch.Array,
+                    O = o.Array, OOff = seg.Row * nh * dv, T = seg.T, S = S, StartPos = seg.StartPos,
+                };
                 RunHeads(job);
             }
             else
             {
-                for (int t = 0; t < seg.T; t++) AttendAbsorbed(q.Array, (seg.Row + t) * nh * qk, kvAll.Array, peAll.Array, seg.StartPos + t + 1, o.Array, (seg.Row + t) * nh * dv);
+                for (int t = 0; t < seg.T; t++)
+                    AttendAbsorbed(q.Array, (seg.Row + t) * nh * qk, seg.Cache, seg.StartPos + t + 1, o.Array, (seg.Row + t) * nh * dv);
             }
         }
         Wo.Forward(o.Span, output, rows);
@@ -144,9 +142,8 @@ public sealed class Mla
         public Mla Mla;
         public float[] Q;        // (rows, nh, qk), the segment at QOff
         public int QOff;
-        public float[] KvAll;    // (S, C)
         public float[] PeAll;    // (S, dr)
-        public float[]? Kvb;     // naive: (S, nh, dn + dv)
+        public float[] Kvb;      // (S, nh, dn + dv)
         public float[] Scratch;  // (nh, S) scores
         public float[] O;        // (rows, nh, dv), the segment at OOff
         public int OOff;
@@ -163,7 +160,7 @@ public sealed class Mla
         int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr;
         var q = j.Q.AsSpan(j.QOff, j.T * nh * qk);
         var o = j.O.AsSpan(j.OOff, j.T * nh * dv);
-        var kvb = j.Kvb!;
+        var kvb = j.Kvb;
         var peAll = j.PeAll;
         var scores = j.Scratch.AsSpan(h * j.S, j.S);
         for (int t = 0; t < j.T; t++)
@@ -184,41 +181,34 @@ public sealed class Mla
     }
 
     /// <summary>
-    /// Absorbed attention of one token over positions [0, len), all heads in one pass over the latent cache: the
-    /// query's no-RoPE part is folded into latent space per head (W_UK), scores for all heads come from one product
-    /// with the cached latent rows and one with the RoPE keys (the heads are the product's tokens), and the latent
-    /// output of all heads from one weighted pass over the same rows (<see cref="WeightedRows"/>), then W_UV per head.
-    /// Reading the cache once per token instead of once per head is what keeps long contexts cheap. The operations
-    /// for a token do not depend on the other tokens of its batch.
-    /// q: (.., nh, qk) at qOff; kvAll (len+, C); peAll (len+, dr); o: (.., nh, dv) at oOff.
+    /// Absorbed attention of one token over positions [0, len), all heads in one pass over the latent cache, read in
+    /// place: each head's no-RoPE query is folded into latent space (W_UK) and put next to its RoPE query, so one
+    /// product with the cache rows [c_kv | k_pe] scores every head at every position (the heads are the product's
+    /// tokens); the latent outputs of all heads come from one weighted pass over the same rows (<see cref="WeightedRows"/>),
+    /// then W_UV per head. The operations for a token do not depend on the other tokens of its batch.
+    /// q: (.., nh, qk) at qOff; o: (.., nh, dv) at oOff.
     /// </summary>
-    private unsafe void AttendAbsorbed(float[] q, int qOff, float[] kvAll, float[] peAll, int len, float[] o, int oOff)
+    private unsafe void AttendAbsorbed(float[] q, int qOff, LayerCache cache, int len, float[] o, int oOff)
     {
-        int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, qk = dn + dr, C = _c.KvLoraRank;
-        using var qLat = new PooledBuffer<float>(nh * C);   // (nh, C) queries in latent space
-        using var qPe = new PooledBuffer<float>(nh * dr);   // (nh, dr) RoPE parts of the queries
-        using var sc = new PooledBuffer<float>(nh * len);   // (nh, len) latent scores, then probabilities
-        using var sp = new PooledBuffer<float>(nh * len);   // (nh, len) RoPE scores
-        using var lat = new PooledBuffer<float>(nh * C);    // (nh, C) latent outputs
-        for (int h = 0; h < nh; h++) q.AsSpan(qOff + h * qk + dn, dr).CopyTo(qPe.Span.Slice(h * dr, dr));
-        var heads = new HeadProducts { Mla = this, Q = q, QOff = qOff, QLat = qLat.Array, Lat = lat.Array, O = o, OOff = oOff, Phase = 0 };
+        int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, qk = dn + dr, C = _c.KvLoraRank, width = C + dr;
+        using var qCat = new PooledBuffer<float>(nh * width); // (nh, C + dr) queries in latent space, then RoPE parts
+        using var sc = new PooledBuffer<float>(nh * len);     // (nh, len) scores, then probabilities
+        using var lat = new PooledBuffer<float>(nh * C);      // (nh, C) latent outputs
+        for (int h = 0; h < nh; h++) q.AsSpan(qOff + h * qk + dn, dr).CopyTo(qCat.Span.Slice(h * width + C, dr));
+        var heads = new HeadProducts { Mla = this, Q = q, QOff = qOff, QCat = qCat.Array, Lat = lat.Array, O = o, OOff = oOff, Phase = 0 };
         RunOver(nh, heads);
-        fixed (float* kv = kvAll, pe = peAll)
+        var rows = cache.Rows(len); // (len, C + dr)
+        MatMul.Forward(rows, qCat.Span, sc.Span, nh);
+        for (int h = 0; h < nh; h++)
         {
-            MatMul.Forward(new WeightView(Checkpoints.DType.F32, (byte*)kv, len, C), qLat.Span, sc.Span, nh);
-            MatMul.Forward(new WeightView(Checkpoints.DType.F32, (byte*)pe, len, dr), qPe.Span, sp.Span, nh);
-            for (int h = 0; h < nh; h++)
-            {
-                var row = sc.Span.Slice(h * len, len);
-                var rope = sp.Span.Slice(h * len, len);
-                for (int s = 0; s < len; s++) row[s] = (row[s] + rope[s]) * _softmaxScale;
-                Ops.Softmax(row);
-            }
-            fixed (float* pp = sc.Array, pl = lat.Array)
-            {
-                var mix = new LatentMix { P = pp, M = kv, Out = pl, H = nh, S = len, C = C };
-                RunOver((C + LatentMix.Cols - 1) / LatentMix.Cols, mix);
-            }
+            var row = sc.Span.Slice(h * len, len);
+            for (int s = 0; s < len; s++) row[s] *= _softmaxScale;
+            Ops.Softmax(row);
+        }
+        fixed (float* pp = sc.Array, pl = lat.Array)
+        {
+            var mix = new LatentMix { P = pp, M = rows.Data, Bf16 = rows.DType == Checkpoints.DType.BF16, Ldm = width, Out = pl, H = nh, S = len, C = C };
+            RunOver((C + LatentMix.Cols - 1) / LatentMix.Cols, mix);
         }
         heads.Phase = 1;
         RunOver(nh, heads);
@@ -234,20 +224,20 @@ public sealed class Mla
     private struct HeadProducts : IRangeBody
     {
         public Mla Mla;
-        public float[] Q, QLat, Lat, O;
+        public float[] Q, QCat, Lat, O;
         public int QOff, OOff, Phase;
 
         public readonly void Run(int start, int end)
         {
             var c = Mla._c;
-            int dn = c.QkNopeHeadDim, dv = c.VHeadDim, qk = dn + c.QkRopeHeadDim, C = c.KvLoraRank;
+            int dn = c.QkNopeHeadDim, dv = c.VHeadDim, qk = dn + c.QkRopeHeadDim, C = c.KvLoraRank, width = C + c.QkRopeHeadDim;
             var w = Mla.WkvB.Weight; // rows h (dn + dv) + [0, dn): latent -> k_nope; + [dn, dn + dv): latent -> v
             for (int h = start; h < end; h++)
             {
                 int baseRow = h * (dn + dv);
                 if (Phase == 0)
                 {
-                    var qLat = QLat.AsSpan(h * C, C);
+                    var qLat = QCat.AsSpan(h * width, C);
                     qLat.Clear();
                     WeightRows.Accumulate(w, baseRow, Q.AsSpan(QOff + h * qk, dn), qLat);
                 }
@@ -263,11 +253,13 @@ public sealed class Mla
     private unsafe struct LatentMix : IRangeBody
     {
         public const int Cols = 64;
-        public float* P, M, Out;
-        public int H, S, C;
+        public float* P, Out;
+        public byte* M;
+        public bool Bf16;
+        public int Ldm, H, S, C;
 
         public readonly void Run(int start, int end) =>
-            WeightedRows.Run(P, S, H, M, S, C, Out, start * Cols, Math.Min(C, end * Cols));
+            WeightedRows.Run(P, S, H, M, Bf16, Ldm, S, Out, C, start * Cols, Math.Min(C, end * Cols));
     }
 }
 
