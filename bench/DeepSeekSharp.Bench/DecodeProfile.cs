@@ -41,6 +41,26 @@ internal static class DecodeProfile
 
         InStep(t, cache, steps, rng, bandwidth);
         {
+            // The worker pool's cost per parallel region: back to back (workers spinning), and after 200 us of serial
+            // work (workers asleep, woken by the region).
+            var body = new Nothing();
+            var pool = WorkerPool.Shared;
+            for (int i = 0; i < 1000; i++) pool.ParallelFor(16, body);
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            for (int i = 0; i < 2000; i++) pool.ParallelFor(16, body);
+            double hot = sw.Elapsed.TotalSeconds / 2000;
+            double cold = 0;
+            for (int i = 0; i < 300; i++)
+            {
+                var w = System.Diagnostics.Stopwatch.StartNew();
+                while (w.Elapsed.TotalMilliseconds < 0.2) { }
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                pool.ParallelFor(16, body);
+                cold += (System.Diagnostics.Stopwatch.GetTimestamp() - t0) / (double)System.Diagnostics.Stopwatch.Frequency;
+            }
+            Console.WriteLine($"parallel region of 16 empty items: {hot * 1e6:F1} us back to back, {cold / 300 * 1e6:F1} us after 200 us of serial work");
+        }
+        {
             var wkvb = t.Layers[1].Attn.WkvB.Weight;
             int dn = c.QkNopeHeadDim, dv = c.VHeadDim, C = c.KvLoraRank;
             var coef = Enumerable.Range(0, dn).Select(i => (float)Math.Sin(i)).ToArray();
@@ -174,5 +194,10 @@ internal static class DecodeProfile
             Console.WriteLine($"  layer {l}: norm {seg[l, 0] / steps * 1e3:F3}, attention {seg[l, 1] / steps * 1e3:F2} ms ({attnBytes / 1e9 / (seg[l, 1] / steps):F1} GB/s), " +
                 $"residual+norm {seg[l, 2] / steps * 1e3:F3}, {(b.Moe is null ? "dense MLP" : "MoE")} {seg[l, 3] / steps * 1e3:F2} ms ({ffnBytes / 1e9 / (seg[l, 3] / steps):F1} GB/s), residual {seg[l, 4] / steps * 1e3:F3} ms");
         }
+    }
+
+    private struct Nothing : IRangeBody
+    {
+        public readonly void Run(int start, int end) { }
     }
 }
