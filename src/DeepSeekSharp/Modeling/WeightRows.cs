@@ -76,6 +76,10 @@ internal static unsafe class WeightRows
     private static float ScaleOf(in WeightView w, bool fp8, int r, int c0) =>
         fp8 ? w.ScaleInv[r / w.BlockRows * w.ScaleCols + c0 / w.BlockCols] : 1f;
 
+    /// <summary>
+    /// acc += coef @ W[r0 : r0 + n]. Four rows per pass over acc (each acc vector loaded and stored once per four rows,
+    /// its four multiply-adds in row order: the same sums, in the same order, as one row at a time).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Acc<TV, TOps, TW>(in WeightView w, int r0, int n, float* coef, float* acc)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
@@ -83,7 +87,37 @@ internal static unsafe class WeightRows
         bool fp8 = typeof(TW) == typeof(Fp8Load);
         int K = w.Cols, V = TOps.Count, blk = BlockOf(w, fp8);
         byte* data = w.Data;
-        for (int i = 0; i < n; i++)
+        int i = 0;
+        for (; i + 4 <= n; i += 4)
+        {
+            int r = r0 + i;
+            nint o0 = (nint)r * K, o1 = o0 + K, o2 = o1 + K, o3 = o2 + K;
+            for (int c0 = 0; c0 < K; c0 += blk)
+            {
+                int c1 = Math.Min(K, c0 + blk), cv = c0 + (c1 - c0) / V * V;
+                float s0 = coef[i] * ScaleOf(w, fp8, r, c0), s1 = coef[i + 1] * ScaleOf(w, fp8, r + 1, c0);
+                float s2 = coef[i + 2] * ScaleOf(w, fp8, r + 2, c0), s3 = coef[i + 3] * ScaleOf(w, fp8, r + 3, c0);
+                TV a0 = TOps.Broadcast(s0), a1 = TOps.Broadcast(s1), a2 = TOps.Broadcast(s2), a3 = TOps.Broadcast(s3);
+                int k = c0;
+                for (; k < cv; k += V)
+                {
+                    TV t = TOps.Load(acc + k);
+                    t = TOps.Fma(Widen<TV, TOps, TW>(data, o0 + k), a0, t);
+                    t = TOps.Fma(Widen<TV, TOps, TW>(data, o1 + k), a1, t);
+                    t = TOps.Fma(Widen<TV, TOps, TW>(data, o2 + k), a2, t);
+                    t = TOps.Fma(Widen<TV, TOps, TW>(data, o3 + k), a3, t);
+                    TOps.Store(acc + k, t);
+                }
+                for (; k < c1; k++)
+                {
+                    acc[k] += s0 * TW.Load1(data, o0 + k);
+                    acc[k] += s1 * TW.Load1(data, o1 + k);
+                    acc[k] += s2 * TW.Load1(data, o2 + k);
+                    acc[k] += s3 * TW.Load1(data, o3 + k);
+                }
+            }
+        }
+        for (; i < n; i++)
         {
             int r = r0 + i;
             nint o = (nint)r * K;
