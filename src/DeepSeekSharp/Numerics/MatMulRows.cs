@@ -6,9 +6,10 @@ namespace DeepSeekSharp.Numerics;
 
 /// <summary>
 /// Decode and small-batch products (T = 1..16): y = x @ W^T for the weight rows [r0, r1), each weight row read from
-/// memory once for all T tokens. Weights are read in groups that split into 2 (BF16) or 4 (FP8) vectors without a
-/// shuffle (<see cref="IWeightLoad.Lanes"/>), each lane into its own accumulator, which runs over the whole row in
-/// column order; the vector loops read x permuted to match (<see cref="GroupX"/>). FP8 block scales are folded into x: each
+/// memory once for all T tokens. Weights are read in groups of four vectors, split from whole-vector loads without a
+/// shuffle (<see cref="IWeightLoad.Lanes"/>: FP8 by byte position, BF16 into even and odd elements), each lane into
+/// its own accumulator, which runs over the whole row in column order; the vector loops read x permuted to match
+/// (<see cref="GroupX"/>). FP8 block scales are folded into x: each
 /// 128-row block of weights reads x * 2^100 * its column blocks' scales (<see cref="ScaledX"/>), so the row loops are
 /// plain multiply-adds and the row total is scaled by 2^20 once (<see cref="IVecOps{TV}"/> on the 2^120 rebias).
 /// Columns past the last full group of a column chunk (FP8: block) are summed by scalar tails from the plain x, scaled
@@ -69,8 +70,7 @@ internal static unsafe class MatMulRows
 
     /// <summary>A row's result from its accumulators (one per lane) and its scalar tails.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Total<TV, TOps, TW>(TV a, TV b, TV c, TV d, float tail, float so)
-        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+    private static float Total<TV, TOps>(TV a, TV b, TV c, TV d, float tail, float so) where TV : unmanaged where TOps : struct, IVecOps<TV>
         => TOps.Sum(TOps.Add(TOps.Add(a, b), TOps.Add(c, d))) * so + tail;
 
     /// <summary>
@@ -119,11 +119,11 @@ internal static unsafe class MatMulRows
             for (; k < flat; k += G) TW.Dot<TV, TOps>(p0, k, xr, ref a, ref b, ref c, ref d);
             float e = 0;
             if (flat < K) RowRest<TV, TOps, TW>(w, x, xr, p0, q0, flat, ref a, ref b, ref c, ref d, ref e);
-            y[r] = Total<TV, TOps, TW>(a, b, c, d, e, so);
+            y[r] = Total<TV, TOps>(a, b, c, d, e, so);
         }
     }
 
-    /// <summary>Columns [c, K) of one row chunk by chunk: full groups into (a, b), the rest into the scaled tail e.</summary>
+    /// <summary>Columns [start, K) of one row chunk by chunk: full groups into (a, b, c, d), the rest into the scaled tail e.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // inlined, so the callers' accumulators stay in registers
     private static void RowRest<TV, TOps, TW>(in WeightView w, float* x, float* xr, byte* p0, float* q0, int start,
         ref TV a, ref TV b, ref TV c, ref TV d, ref float e) where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
@@ -296,10 +296,10 @@ internal static unsafe class MatMulRows
                 }
             }
 
-            y[ra] = Total<TV, TOps, TW>(a0, b0, c0, d0, e0, so);
-            if (r + 1 < r1) y[r + 1] = Total<TV, TOps, TW>(a1, b1, c1, d1, e1, so);
-            if (r + 2 < r1) y[r + 2] = Total<TV, TOps, TW>(a2, b2, c2, d2, e2, so);
-            if (r + 3 < r1) y[r + 3] = Total<TV, TOps, TW>(a3, b3, c3, d3, e3, so);
+            y[ra] = Total<TV, TOps>(a0, b0, c0, d0, e0, so);
+            if (r + 1 < r1) y[r + 1] = Total<TV, TOps>(a1, b1, c1, d1, e1, so);
+            if (r + 2 < r1) y[r + 2] = Total<TV, TOps>(a2, b2, c2, d2, e2, so);
+            if (r + 3 < r1) y[r + 3] = Total<TV, TOps>(a3, b3, c3, d3, e3, so);
         }
     }
 
@@ -386,7 +386,7 @@ internal static unsafe class MatMulRows
                 for (int tt = 0; tt < T; tt++)
                 {
                     TV* acc = tot + 4 * T * i + 4 * tt;
-                    y[(nint)tt * N + r + i] = Total<TV, TOps, TW>(acc[0], acc[1], acc[2], acc[3], tail[i * T + tt], so);
+                    y[(nint)tt * N + r + i] = Total<TV, TOps>(acc[0], acc[1], acc[2], acc[3], tail[i * T + tt], so);
                 }
         }
     }
