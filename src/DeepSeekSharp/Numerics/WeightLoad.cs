@@ -60,11 +60,8 @@ internal readonly unsafe struct F32Load : IWeightLoad
         where TV : unmanaged where TOps : struct, IVecOps<TV>
     {
         int V = TOps.Count;
-        float* w = (float*)data + i;
-        a = TOps.Fma(TOps.Load(w), TOps.Load(xp + i), a);
-        b = TOps.Fma(TOps.Load(w + V), TOps.Load(xp + i + V), b);
-        c = TOps.Fma(TOps.Load(w + 2 * V), TOps.Load(xp + i + 2 * V), c);
-        d = TOps.Fma(TOps.Load(w + 3 * V), TOps.Load(xp + i + 3 * V), d);
+        float* p = (float*)data + i;
+        GroupFma.Four<TV, TOps>(TOps.Load(p), TOps.Load(p + V), TOps.Load(p + 2 * V), TOps.Load(p + 3 * V), xp + i, ref a, ref b, ref c, ref d);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -74,14 +71,8 @@ internal readonly unsafe struct F32Load : IWeightLoad
         int V = TOps.Count;
         float* p = (float*)data + i;
         TV w0 = TOps.Load(p), w1 = TOps.Load(p + V), w2 = TOps.Load(p + 2 * V), w3 = TOps.Load(p + 3 * V);
-        a = TOps.Fma(w0, TOps.Load(xa + i), a);
-        b = TOps.Fma(w1, TOps.Load(xa + i + V), b);
-        c = TOps.Fma(w2, TOps.Load(xa + i + 2 * V), c);
-        d = TOps.Fma(w3, TOps.Load(xa + i + 3 * V), d);
-        e = TOps.Fma(w0, TOps.Load(xb + i), e);
-        f = TOps.Fma(w1, TOps.Load(xb + i + V), f);
-        g = TOps.Fma(w2, TOps.Load(xb + i + 2 * V), g);
-        h = TOps.Fma(w3, TOps.Load(xb + i + 3 * V), h);
+        GroupFma.Four<TV, TOps>(w0, w1, w2, w3, xa + i, ref a, ref b, ref c, ref d);
+        GroupFma.Four<TV, TOps>(w0, w1, w2, w3, xb + i, ref e, ref f, ref g, ref h);
     }
 }
 
@@ -107,10 +98,7 @@ internal readonly unsafe struct Bf16Load : IWeightLoad
         int V = TOps.Count;
         TOps.LoadBf16Pair((ushort*)data + i, out TV w0, out TV w1);
         TOps.LoadBf16Pair((ushort*)data + i + 2 * V, out TV w2, out TV w3);
-        a = TOps.Fma(w0, TOps.Load(xp + i), a);
-        b = TOps.Fma(w1, TOps.Load(xp + i + V), b);
-        c = TOps.Fma(w2, TOps.Load(xp + i + 2 * V), c);
-        d = TOps.Fma(w3, TOps.Load(xp + i + 3 * V), d);
+        GroupFma.Four<TV, TOps>(w0, w1, w2, w3, xp + i, ref a, ref b, ref c, ref d);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -120,14 +108,8 @@ internal readonly unsafe struct Bf16Load : IWeightLoad
         int V = TOps.Count;
         TOps.LoadBf16Pair((ushort*)data + i, out TV w0, out TV w1);
         TOps.LoadBf16Pair((ushort*)data + i + 2 * V, out TV w2, out TV w3);
-        a = TOps.Fma(w0, TOps.Load(xa + i), a);
-        b = TOps.Fma(w1, TOps.Load(xa + i + V), b);
-        c = TOps.Fma(w2, TOps.Load(xa + i + 2 * V), c);
-        d = TOps.Fma(w3, TOps.Load(xa + i + 3 * V), d);
-        e = TOps.Fma(w0, TOps.Load(xb + i), e);
-        f = TOps.Fma(w1, TOps.Load(xb + i + V), f);
-        g = TOps.Fma(w2, TOps.Load(xb + i + 2 * V), g);
-        h = TOps.Fma(w3, TOps.Load(xb + i + 3 * V), h);
+        GroupFma.Four<TV, TOps>(w0, w1, w2, w3, xa + i, ref a, ref b, ref c, ref d);
+        GroupFma.Four<TV, TOps>(w0, w1, w2, w3, xb + i, ref e, ref f, ref g, ref h);
     }
 }
 
@@ -150,27 +132,31 @@ internal readonly unsafe struct Fp8Load : IWeightLoad
     public static void Dot<TV, TOps>(byte* data, nint i, float* xp, ref TV a, ref TV b, ref TV c, ref TV d)
         where TV : unmanaged where TOps : struct, IVecOps<TV>
     {
-        int V = TOps.Count;
         TOps.LoadFp8Quad(data + i, out TV w0, out TV w1, out TV w2, out TV w3);
-        a = TOps.Fma(w0, TOps.Load(xp + i), a);
-        b = TOps.Fma(w1, TOps.Load(xp + i + V), b);
-        c = TOps.Fma(w2, TOps.Load(xp + i + 2 * V), c);
-        d = TOps.Fma(w3, TOps.Load(xp + i + 3 * V), d);
+        GroupFma.Four<TV, TOps>(w0, w1, w2, w3, xp + i, ref a, ref b, ref c, ref d);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Dot2<TV, TOps>(byte* data, nint i, float* xa, float* xb, ref TV a, ref TV b, ref TV c, ref TV d,
         ref TV e, ref TV f, ref TV g, ref TV h) where TV : unmanaged where TOps : struct, IVecOps<TV>
     {
-        int V = TOps.Count;
         TOps.LoadFp8Quad(data + i, out TV w0, out TV w1, out TV w2, out TV w3);
-        a = TOps.Fma(w0, TOps.Load(xa + i), a);
-        b = TOps.Fma(w1, TOps.Load(xa + i + V), b);
-        c = TOps.Fma(w2, TOps.Load(xa + i + 2 * V), c);
-        d = TOps.Fma(w3, TOps.Load(xa + i + 3 * V), d);
-        e = TOps.Fma(w0, TOps.Load(xb + i), e);
-        f = TOps.Fma(w1, TOps.Load(xb + i + V), f);
-        g = TOps.Fma(w2, TOps.Load(xb + i + 2 * V), g);
-        h = TOps.Fma(w3, TOps.Load(xb + i + 3 * V), h);
+        GroupFma.Four<TV, TOps>(w0, w1, w2, w3, xa + i, ref a, ref b, ref c, ref d);
+        GroupFma.Four<TV, TOps>(w0, w1, w2, w3, xb + i, ref e, ref f, ref g, ref h);
+    }
+}
+
+/// <summary>A group's four widened vectors into their four accumulators, against x at xp (lane j at xp + j Count).</summary>
+internal static unsafe class GroupFma
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Four<TV, TOps>(TV w0, TV w1, TV w2, TV w3, float* xp, ref TV a, ref TV b, ref TV c, ref TV d)
+        where TV : unmanaged where TOps : struct, IVecOps<TV>
+    {
+        int V = TOps.Count;
+        a = TOps.Fma(w0, TOps.Load(xp), a);
+        b = TOps.Fma(w1, TOps.Load(xp + V), b);
+        c = TOps.Fma(w2, TOps.Load(xp + 2 * V), c);
+        d = TOps.Fma(w3, TOps.Load(xp + 3 * V), d);
     }
 }
