@@ -6,9 +6,12 @@ using DeepSeekSharp.Numerics;
 namespace DeepSeekSharp.Bench;
 
 /// <summary>
-/// Where a batch-1 decode step of a real checkpoint spends its time: the whole step, then each part alone (attention
-/// per layer, dense MLP, MoE with the experts the gate chose, output head), each as GB/s of the weight bytes it reads
-/// and as a fraction of the measured bandwidth. `DeepSeekSharp.Bench --model DIR [--steps N]`.
+/// Where a batch-1 decode step of a real checkpoint spends its time: the whole step; the step taken apart in its own
+/// order, each segment timed where it runs (<see cref="InStep"/>); wkv_b's per-head products and the worker pool's cost
+/// per parallel region; then each part alone from cold caches (attention per layer, dense MLP, MoE with the experts
+/// the gate chose, output head), as GB/s of the weight bytes it reads and as a fraction of the measured bandwidth.
+/// `DeepSeekSharp.Bench --model DIR [--steps N]`; environment: DSS_PROFILE_PROMPT (cache positions before the
+/// measured steps, default 32), DSS_PROFILE_SPLIT=1 (time attention's q, kv_a and o products alone before each attention).
 /// </summary>
 internal static class DecodeProfile
 {
