@@ -96,7 +96,7 @@ internal static unsafe class MatMulRows
             if (r >= blockEnd)
             {
                 q0 = fp8 ? ScaleRow(w, r) : null;
-                xr = xs.For<TV, TOps>(q0);
+                xr = xs.ForOne<TV, TOps>(q0);
                 blockEnd = fp8 ? (r / w.BlockRows + 1) * w.BlockRows : int.MaxValue;
             }
             TV a = TOps.Zero, b = TOps.Zero, c = TOps.Zero, d = TOps.Zero;
@@ -222,6 +222,23 @@ internal static unsafe class MatMulRows
                 if (_keys[i] == (long)scaleRow) return _bufs + i * _stride;
             int slot = _next;
             _next = (_next + 1) & 3;
+            return Fill<TV, TOps>(slot, scaleRow);
+        }
+
+        /// <summary>
+        /// <see cref="For"/> for kernels that need one row block at a time: always the first slot, so one buffer stays
+        /// in L1 next to the streaming weights instead of four taking turns.
+        /// </summary>
+        public float* ForOne<TV, TOps>(float* scaleRow) where TV : unmanaged where TOps : struct, IVecOps<TV>
+        {
+            if (!_fp8) return _xg;
+            if (_keys[0] == (long)scaleRow) return _bufs;
+            for (int i = 1; i < 4; i++) _keys[i] = 0;
+            return Fill<TV, TOps>(0, scaleRow);
+        }
+
+        private float* Fill<TV, TOps>(int slot, float* scaleRow) where TV : unmanaged where TOps : struct, IVecOps<TV>
+        {
             _keys[slot] = (long)scaleRow;
             float* dst = _bufs + slot * _stride;
             for (int t = 0; t < _T; t++)
