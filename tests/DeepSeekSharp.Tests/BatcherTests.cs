@@ -92,7 +92,9 @@ public class BatcherTests
             lock (steps) steps.Add((items.Count(i => i.Tokens.Length == 1), items.Where(i => i.Tokens.Length > 1).Sum(i => i.Tokens.Length)));
             Thread.Sleep(1);
         };
-        var running = Task.Run(() => Collect(b.GenerateAsync(Prompt(9, 3), SamplingOptions.Greedy with { MaxNewTokens = 25 })));
+        // Long enough (at least 120 steps of 1 ms or more) that it is still decoding while the newcomer's chunks run,
+        // however fast a step is: 25 tokens were sometimes all decoded before the newcomer arrived.
+        var running = Task.Run(() => Collect(b.GenerateAsync(Prompt(9, 3), SamplingOptions.Greedy with { MaxNewTokens = 120 })));
         await WaitFor(() => b.GetMetrics().GeneratedTokens >= 2, "the first sequence to decode");
         var newcomer = await Collect(b.GenerateAsync(longPrompt, greedy));
         await running;
