@@ -34,8 +34,11 @@ public class BenchCommandTests
         Assert.InRange(r.PrefillPeakFraction, 1e-6, 1);
         Assert.InRange(r.DecodeRooflineFraction, 1e-6, 1);
         Assert.InRange(r.PrefillTokS, 1, 1e7);
-        Assert.InRange(r.DecodeCpuShare, 0, 1.5);
-        Assert.InRange(r.PrefillCpuShare, 0, 1.5);
+        // Process CPU time over wall x threads: other threads (JIT, GC) and the clock's tick over a decode of a few
+        // milliseconds can lift it past 1, but never past what all cores could give, with the tick's slack.
+        double most = 2.0 * Environment.ProcessorCount / r.Threads;
+        Assert.InRange(r.DecodeCpuShare, 0, most);
+        Assert.InRange(r.PrefillCpuShare, 0, most);
         Assert.InRange(r.DecodeTokS, 1, 1e7);
         Assert.Equal(r.DecodeWeightBytesPerToken + r.DecodeCacheBytesPerToken, r.DecodeBytesPerToken, 6);
         Assert.Equal(r.DecodeBytesPerToken * r.DecodeTokS / 1e9, r.DecodeGbs, 6);
