@@ -15,7 +15,7 @@ public class BenchCommandTests
         string dir = tmp.File("model");
         Assert.Equal(0, CliHarness.Run("init", "--config", cfg, "--output", dir, "--dtype", dtype).Exit);
         string json = tmp.File("bench.json");
-        var (rc, stdout, err) = CliHarness.Run("bench", "--model", dir, "--prompt-tokens", "24", "--gen-tokens", "6", "--probe-mb", "64", "--json", json);
+        var (rc, stdout, err) = CliHarness.Run("bench", "--model", dir, "--prompt-tokens", "24", "--gen-tokens", "6", "--probe-mb", "64", "--round-tokens", "4", "--json", json);
         Assert.True(rc == 0, err);
         Assert.Contains("decode effective", stdout);
 
@@ -32,7 +32,18 @@ public class BenchCommandTests
         Assert.InRange(r.MemBandwidthAfterGbs, 0.5, 10_000);
         Assert.Equal(OperatingSystem.IsLinux() ? "memory" : "mmap", r.WeightResidence); // a tiny model fits: auto holds it in memory
         Assert.InRange(r.PrefillPeakFraction, 1e-6, 1);
-        Assert.InRange(r.DecodeRooflineFraction, 1e-6, 1);
+        Assert.InRange(r.DecodeRooflineFraction, 1e-6, 1.5); // a round can beat a probe taken while a neighbour was busy
+        Assert.InRange(r.DecodeRooflineFractionWhole, 1e-6, 1);
+        Assert.Equal(r.DecodeGbs / r.MemBandwidthGbs, r.DecodeRooflineFractionWhole, 6);
+        // --gen-tokens 6 in rounds of 4: rounds of 4 and 2 tokens, the median of two is their mean.
+        Assert.Equal([4, 2], r.DecodeRounds.Select(x => x.Tokens));
+        Assert.Equal(r.DecodeSeconds, r.DecodeRounds.Sum(x => x.Seconds), 6);
+        foreach (var round in r.DecodeRounds)
+        {
+            Assert.InRange(round.ProbeGbs, 0.5, 10_000);
+            Assert.Equal(round.Gbs / round.ProbeGbs, round.RooflineFraction, 6);
+        }
+        Assert.Equal(r.DecodeRounds.Average(x => x.RooflineFraction), r.DecodeRooflineFraction, 6);
         Assert.InRange(r.PrefillTokS, 1, 1e7);
         // Process CPU time over wall x threads: other threads (JIT, GC) and the clock's tick over a decode of a few
         // milliseconds can lift it past 1, but never past what all cores could give, with the tick's slack.
@@ -71,5 +82,9 @@ public class BenchCommandTests
         Assert.Equal(1, rc);
         Assert.Contains("config.json", err);
         Assert.Throws<DssException>(() => ModelBench.Run("/nonexistent", new BenchOptions(PromptTokens: 0)));
+        var ex = Assert.Throws<DssException>(() => ModelBench.Run("/nonexistent", new BenchOptions(RoundTokens: 0)));
+        Assert.Contains("--round-tokens", ex.Message);
+        Assert.Equal(2.5, ModelBench.Median([4, 1, 2, 3]));
+        Assert.Equal(3, ModelBench.Median([5, 1, 3]));
     }
 }

@@ -19,6 +19,11 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: DSS_THREADS or all cores)", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Also write every figure to this JSON file" };
         var probeMb = new Option<int>("--probe-mb") { Description = "Size of the bandwidth probe's buffer in MiB", DefaultValueFactory = _ => 1024 };
+        var roundTokens = new Option<int>("--round-tokens")
+        {
+            Description = "Decoded tokens per round; the bandwidth is probed between rounds and each round held to the probes beside it",
+            DefaultValueFactory = _ => 8,
+        };
         var streams = new Option<string?>("--streams") { Description = "Aggregate decode tok/s of concurrent streams through the batcher instead, e.g. 1,2,4,8,16" };
         var speculative = new Option<string?>("--speculative") { Description = "With --streams: mtp or off (default: mtp when the model has MTP layers)" };
         var weights = new Option<string>("--weights")
@@ -29,7 +34,7 @@ internal static class BenchCommand
         var peer = new BenchPeerCommand.Options();
         var cmd = new Command("bench", "Measure prefill and decode speed against this machine's FMA peak and memory bandwidth, or next to llama.cpp (--peer)")
         {
-            model, prompt, gen, threads, json, probeMb, weights, streams, speculative, peer.Peer, peer.GgufType, peer.CheckPrompts, peer.KeepGguf, peer.Verbose,
+            model, prompt, gen, threads, json, probeMb, roundTokens, weights, streams, speculative, peer.Peer, peer.GgufType, peer.CheckPrompts, peer.KeepGguf, peer.Verbose,
         };
         cmd.SetGuardedAction(p =>
         {
@@ -42,7 +47,8 @@ internal static class BenchCommand
             if (mb < 1) throw new DssException($"--probe-mb must be at least 1, got {mb}");
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
             var residence = Checkpoints.WeightResidences.Parse(p.GetValue(weights)!, "--weights");
-            var options = new BenchOptions(p.GetValue(prompt), p.GetValue(gen), p.GetValue(threads), (long)mb << 20, Residence: residence);
+            var options = new BenchOptions(p.GetValue(prompt), p.GetValue(gen), p.GetValue(threads), (long)mb << 20, Residence: residence,
+                RoundTokens: p.GetValue(roundTokens));
             var r = ModelBench.Run(p.GetValue(model)!, options, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
             console.Write(Table(r));
             if (p.GetValue(json) is { } path)
@@ -93,9 +99,16 @@ internal static class BenchCommand
         t.AddRow("F32 FMA peak", $"{r.FmaPeakGflops:F0} GFLOP/s", "", "");
         t.AddRow($"prefill ({r.PromptTokens} tokens)", $"{r.PrefillTokS:F1} tok/s", $"{r.PrefillSeconds:F2} s", "");
         t.AddRow("prefill compute", $"{r.PrefillGflops:F1} GFLOP/s", $"{r.FmaPeakGflops:F0} GFLOP/s", $"{r.PrefillPeakFraction:P1}");
-        t.AddRow($"decode ({r.GenTokens} tokens)", $"{r.DecodeTokS:F2} tok/s", $"{r.DecodeRooflineTokS:F2} tok/s", $"{r.DecodeRooflineFraction:P1}");
+        t.AddRow($"decode ({r.GenTokens} tokens)", $"{r.DecodeTokS:F2} tok/s", $"{r.DecodeRooflineTokS:F2} tok/s", $"{r.DecodeRooflineFractionWhole:P1}");
         t.AddRow("bytes per decoded token", $"{r.DecodeBytesPerToken / 1e6:F1} MB", $"weights {r.DecodeWeightBytesPerToken / 1e6:F1} + cache {r.DecodeCacheBytesPerToken / 1e6:F2}", "");
-        t.AddRow("decode effective bandwidth", $"{r.DecodeGbs:F1} GB/s", $"{r.MemBandwidthGbs:F1} GB/s", $"{r.DecodeRooflineFraction:P1}");
+        t.AddRow("decode effective bandwidth", $"{r.DecodeGbs:F1} GB/s", $"{r.MemBandwidthGbs:F1} GB/s", $"{r.DecodeRooflineFractionWhole:P1}");
+        if (r.DecodeRounds.Count > 0)
+        {
+            var fr = r.DecodeRounds.Select(x => x.RooflineFraction).ToArray();
+            t.AddRow($"decode rounds ({r.DecodeRounds.Count}), each against the probes beside it",
+                $"median {r.DecodeRooflineFraction:P1}", $"{fr.Min():P0} - {fr.Max():P0}", $"{r.DecodeRooflineFraction:P1}");
+            t.AddRow("  per round: GB/s / probe GB/s", string.Join(" ", r.DecodeRounds.Select(x => $"{x.Gbs:F0}/{x.ProbeGbs:F0}")), "", "");
+        }
         t.AddRow("allocated per decoded token", $"{r.DecodeAllocBytesPerToken / 1024:F1} KiB", "", "");
         t.AddRow("by CPU time: bandwidth, FMA peak", $"{r.MemBandwidthCpuGbs:F1} GB/s", $"{r.FmaPeakCpuGflops:F0} GFLOP/s", "");
         t.AddRow("by CPU time: prefill", $"CPU share {r.PrefillCpuShare:P0}", "of FMA peak", $"{r.PrefillPeakFractionCpu:P1}");

@@ -36,7 +36,15 @@ public sealed record BenchReport
     public required double DecodeBytesPerToken { get; init; }
     public required double DecodeGbs { get; init; }
     public required double DecodeRooflineTokS { get; init; }
+    /// <summary>
+    /// The median over the decode's rounds of each round's GB/s over the higher of the bandwidth probes on either side
+    /// of it (<see cref="DecodeRounds"/>).
+    /// </summary>
     public required double DecodeRooflineFraction { get; init; }
+    /// <summary>The whole decode's GB/s over <see cref="MemBandwidthGbs"/> (probes before the prefill and after the decode).</summary>
+    public double DecodeRooflineFractionWhole { get; init; }
+    /// <summary>The decode's rounds, each between two bandwidth probes.</summary>
+    public IReadOnlyList<DecodeRound> DecodeRounds { get; init; } = [];
     public required double DecodeAllocBytesPerToken { get; init; }
 
     // The same by CPU time (CPU seconds / threads) for a machine shared with other processes: the limits measured
@@ -52,6 +60,16 @@ public sealed record BenchReport
 
     public static BenchReport FromJson(string json) =>
         JsonSerializer.Deserialize(json, BenchReportJson.Default.BenchReport) ?? throw new DssException("bench report: empty JSON");
+}
+
+/// <summary>Decoded tokens between two bandwidth probes: their GB/s against the higher of the two probes.</summary>
+public sealed record DecodeRound
+{
+    public int Tokens { get; init; }
+    public double Seconds { get; init; }
+    public double Gbs { get; init; }
+    public double ProbeGbs { get; init; }
+    public double RooflineFraction { get; init; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

@@ -5,15 +5,23 @@ using DeepSeekSharp.Numerics;
 namespace DeepSeekSharp.Benchmarking;
 
 /// <summary>What `dss bench` runs: prompt and generated lengths, threads (0: the pool as it is), probe buffer size.</summary>
+/// <summary>
+/// What `dss bench` runs: prompt and generated lengths, threads (0: the pool as it is), probe buffer size, and how many
+/// decoded tokens make a round between two bandwidth probes.
+/// </summary>
 public sealed record BenchOptions(int PromptTokens = 512, int GenTokens = 64, int Threads = 0, long ProbeBytes = 1L << 30, ulong Seed = 0,
-    Checkpoints.WeightResidence Residence = Checkpoints.WeightResidence.Auto);
+    Checkpoints.WeightResidence Residence = Checkpoints.WeightResidence.Auto, int RoundTokens = 8);
 
 /// <summary>
 /// Measures, in one run, the machine's read bandwidth and FMA peak, then a model's prefill (one forward pass over a
 /// random prompt, logits of the last token) and greedy decode (one token per forward, absorbed attention over the
 /// BF16 latent cache), and reports them against those limits. The bandwidth is probed before the prefill and again
-/// after the decode; the decode is held to the higher. The steady state of a server is measured: every page of the
-/// checkpoint is touched first (<see cref="WeightPages"/>), and the decode loop allocates nothing.
+/// after the decode (the whole decode is held to the higher), and the decode runs in rounds of
+/// <see cref="BenchOptions.RoundTokens"/> tokens with a shorter probe between rounds: each round is held to the
+/// higher of the probes on either side of it, so a neighbour's load on a shared machine, which comes and goes within
+/// seconds, moves both figures of a round together; the median round is the decode's roofline fraction. The steady
+/// state of a server is measured: every page of the checkpoint is touched first (<see cref="WeightPages"/>), a short
+/// decode runs before the measured one (the JIT's tiers settle), and the decode loop allocates nothing.
 /// </summary>
 public static class ModelBench
 {
@@ -22,6 +30,7 @@ public static class ModelBench
         if (o.PromptTokens < 1) throw new DssException($"--prompt-tokens must be at least 1, got {o.PromptTokens}");
         if (o.GenTokens < 1) throw new DssException($"--gen-tokens must be at least 1, got {o.GenTokens}");
         if (o.Threads < 0) throw new DssException($"--threads must be positive, got {o.Threads}");
+        if (o.RoundTokens < 1) throw new DssException($"--round-tokens must be at least 1, got {o.RoundTokens}");
         var pool = WorkerPool.Shared;
         if (o.Threads > 0 && pool.Threads != o.Threads) pool.SetThreads(o.Threads);
 
@@ -42,9 +51,14 @@ public static class ModelBench
 
         log?.Invoke("warming up (mapping every page of the checkpoint, then a short forward)");
         WeightPages.Touch(model.Weights.Checkpoint);
-        var warm = model.NewCache(Math.Min(P, 16) + 4);
+        var warm = model.NewCache(Math.Min(P, 16) + WarmupSteps + 1);
         var wl = model.Forward(prompt.AsSpan(0, Math.Min(P, 16)), 0, warm, lastOnly: true);
-        for (int i = 0; i < 3; i++) wl = model.Forward([ArgMax(wl)], warm.Length, warm, lastOnly: true);
+        var warmLogits = new float[c.VocabSize];
+        for (int i = 0; i < WarmupSteps; i++)
+        {
+            model.ForwardLast([ArgMax(wl)], warm, warmLogits);
+            wl = warmLogits;
+        }
 
         log?.Invoke($"prefill of {P} tokens");
         var cache = model.NewCache(P + G);
@@ -53,23 +67,41 @@ public static class ModelBench
         var (prefillS, prefillCpu) = clock.Elapsed();
         CheckFinite(logits, "prefill");
 
-        log?.Invoke($"decode of {G} tokens");
+        log?.Invoke($"decode of {G} tokens in rounds of {o.RoundTokens}, the bandwidth probed between rounds");
+        long probeBytes = Math.Min(o.ProbeBytes, RoundProbeBytes);
+        var rounds = new List<DecodeRound>();
+        double roundProbe = MachineProbe.ReadBandwidthRates(pool, probeBytes, RoundProbeReps).Wall;
+        double decodeS = 0, decodeCpu = 0;
         long cacheBytes = 0;
         Span<int> next = stackalloc int[1];
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
-        clock = CpuClock.Start(pool.Threads);
-        for (int i = 0; i < G; i++)
+        for (int done = 0; done < G;)
         {
-            next[0] = ArgMax(logits);
-            cacheBytes += cost.DecodeCacheBytes(cache.Length + 1);
-            model.ForwardLast(next, cache, logits); // logits (vocab) reused: the decode loop allocates nothing
+            int n = Math.Min(o.RoundTokens, G - done);
+            long roundCache = 0;
+            clock = CpuClock.Start(pool.Threads);
+            for (int i = 0; i < n; i++)
+            {
+                next[0] = ArgMax(logits);
+                roundCache += cost.DecodeCacheBytes(cache.Length + 1);
+                model.ForwardLast(next, cache, logits); // logits (vocab) reused: the decode loop allocates nothing
+            }
+            var (s, cpu) = clock.Elapsed();
+            decodeS += s;
+            decodeCpu += cpu;
+            cacheBytes += roundCache;
+            done += n;
+            double after = MachineProbe.ReadBandwidthRates(pool, probeBytes, RoundProbeReps).Wall;
+            double gbs = (cost.DecodeWeightBytes * (double)n + roundCache) / s / 1e9;
+            double held = Math.Max(roundProbe, after);
+            rounds.Add(new DecodeRound { Tokens = n, Seconds = s, Gbs = gbs, ProbeGbs = held, RooflineFraction = gbs / held });
+            roundProbe = after;
         }
-        var (decodeS, decodeCpu) = clock.Elapsed();
         long alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
         CheckFinite(logits, "decode");
 
-        // A neighbour's load on a shared machine comes and goes: probe again right after the decode and hold the decode
-        // to the higher of the two (the stricter roofline).
+        // A neighbour's load on a shared machine comes and goes: probe again right after the decode and hold the whole
+        // decode to the higher of the two (the stricter roofline).
         log?.Invoke("probing memory read bandwidth again");
         var bwAfter = MachineProbe.ReadBandwidthRates(pool, o.ProbeBytes);
         var bwRate = bwBefore.Max(bwAfter);
@@ -103,7 +135,9 @@ public static class ModelBench
             DecodeBytesPerToken = bytesPerTok,
             DecodeGbs = bytesPerTok * decodeTokS / 1e9,
             DecodeRooflineTokS = bw * 1e9 / bytesPerTok,
-            DecodeRooflineFraction = bytesPerTok * decodeTokS / 1e9 / bw,
+            DecodeRooflineFraction = Median(rounds.Select(r => r.RooflineFraction)),
+            DecodeRooflineFractionWhole = bytesPerTok * decodeTokS / 1e9 / bw,
+            DecodeRounds = rounds,
             DecodeAllocBytesPerToken = (double)alloc / G,
             MemBandwidthCpuGbs = bwRate.Cpu,
             FmaPeakCpuGflops = peakRate.Cpu,
@@ -112,6 +146,21 @@ public static class ModelBench
             DecodeCpuShare = decodeCpu / decodeS,
             DecodeRooflineFractionCpu = bytesPerTok * G / decodeCpu / 1e9 / bwRate.Cpu,
         };
+    }
+
+    /// <summary>Decode steps run before the measured decode, so the step's code has reached the JIT's final tier.</summary>
+    public const int WarmupSteps = 16;
+
+    /// <summary>The probe between decode rounds: at most this buffer (the smaller of it and --probe-mb), read twice.</summary>
+    public const long RoundProbeBytes = 512L << 20;
+    private const int RoundProbeReps = 2;
+
+    /// <summary>The middle value (the mean of the two middle ones for an even count).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var v = values.OrderBy(x => x).ToArray();
+        if (v.Length == 0) throw new ArgumentException("no values");
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
     private static int ArgMax(ReadOnlySpan<float> v)
