@@ -199,14 +199,9 @@ public sealed class Mla
         WorkerPool.Shared.ParallelFor(nh, heads);
         var rows = cache.Rows(len); // (len, C + dr)
         MatMul.Forward(rows, qCat.Span, sc.Span, nh, Simd.Best, MatMulPath.Gemm, WorkerPool.Shared); // measured 0.50-0.70 ms per step against 0.75-0.93 for the rows kernel (512 positions, 4 layers)
-        for (int h = 0; h < nh; h++)
-        {
-            var row = sc.Span.Slice(h * len, len);
-            for (int s = 0; s < len; s++) row[s] *= _softmaxScale;
-            Ops.Softmax(row);
-        }
         fixed (float* pp = sc.Array, pl = lat.Array)
         {
+            WorkerPool.Shared.ParallelFor(nh, new HeadSoftmax { P = pp, S = len, Scale = _softmaxScale });
             var mix = new LatentMix { P = pp, M = rows.Data, Bf16 = rows.DType == Checkpoints.DType.BF16, Ldm = width, Out = pl, H = nh, S = len, C = C };
             WorkerPool.Shared.ParallelFor((C + LatentMix.Cols - 1) / LatentMix.Cols, mix);
         }
@@ -235,10 +230,34 @@ public sealed class Mla
                     qLat.Clear();
                     WeightRows.Accumulate(w, baseRow, Q.AsSpan(QOff + h * qk, dn), qLat);
                 }
+                else if (w.CanSliceAt(baseRow + dn))
+                {
+                    // The decode rows kernel on this head's W_UV rows (FP8: they start on a scale block).
+                    MatMul.Forward(w.RowSlice(baseRow + dn, baseRow + dn + dv), Lat.AsSpan(h * C, C), O.AsSpan(OOff + h * dv, dv), 1,
+                        Simd.Best, MatMulPath.Rows, null);
+                }
                 else
                 {
                     WeightRows.Dots(w, baseRow + dn, Lat.AsSpan(h * C, C), O.AsSpan(OOff + h * dv, dv));
                 }
+            }
+        }
+    }
+
+    /// <summary>Per head: scores (S) scaled by the softmax scale, then softmax in place.</summary>
+    private unsafe struct HeadSoftmax : IRangeBody
+    {
+        public float* P;
+        public int S;
+        public float Scale;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int h = start; h < end; h++)
+            {
+                var row = new Span<float>(P + (nint)h * S, S);
+                for (int s = 0; s < row.Length; s++) row[s] *= Scale;
+                Ops.Softmax(row);
             }
         }
     }

@@ -63,16 +63,6 @@ internal static class SwiGluGroups
         }
     }
 
-    /// <summary>Rows [r0, r1) of w as a view (r0 on an FP8 scale-block row).</summary>
-    public static unsafe WeightView Rows(in WeightView w, int r0, int r1)
-    {
-        bool fp8 = w.DType == Checkpoints.DType.F8_E4M3;
-        if (fp8 && r0 % w.BlockRows != 0) throw new ArgumentException($"row {r0} is not on an FP8 block boundary");
-        long size = Checkpoints.DTypes.SizeOf(w.DType);
-        return new WeightView(w.DType, w.Data + r0 * (long)w.Cols * size, r1 - r0, w.Cols,
-            fp8 ? w.ScaleInv + r0 / w.BlockRows * w.ScaleCols : null, w.BlockRows, w.BlockCols);
-    }
-
     private struct Body : IRangeBody
     {
         public SwiGluGroup[] Groups;
@@ -103,8 +93,8 @@ internal static class SwiGluGroups
         using var gate = new PooledBuffer<float>(N * cr); // (N, cr)
         using var up = new PooledBuffer<float>(N * cr);   // (N, cr)
         var x = g.X.AsSpan(g.XOff, N * dim);
-        MatMul.Forward(Rows(m.W1.Weight, r0, r1), x, gate.Span, N, Simd.Best, MatMulPath.Auto, null);
-        MatMul.Forward(Rows(m.W3.Weight, r0, r1), x, up.Span, N, Simd.Best, MatMulPath.Auto, null);
+        MatMul.Forward(m.W1.Weight.RowSlice(r0, r1), x, gate.Span, N, Simd.Best, MatMulPath.Auto, null);
+        MatMul.Forward(m.W3.Weight.RowSlice(r0, r1), x, up.Span, N, Simd.Best, MatMulPath.Auto, null);
         for (int t = 0; t < N; t++)
             Ops.SiluMul(gate.Span.Slice(t * cr, cr), up.Span.Slice(t * cr, cr), g.H.AsSpan(g.HOff + t * inter + r0, cr));
     }
@@ -118,11 +108,11 @@ internal static class SwiGluGroups
         var h = g.H.AsSpan(g.HOff, N * inter);
         if (N == 1)
         {
-            MatMul.Forward(Rows(m.W2.Weight, r0, r1), h, g.Y.AsSpan(g.YOff + r0, cr), 1, Simd.Best, MatMulPath.Auto, null);
+            MatMul.Forward(m.W2.Weight.RowSlice(r0, r1), h, g.Y.AsSpan(g.YOff + r0, cr), 1, Simd.Best, MatMulPath.Auto, null);
             return;
         }
         using var y = new PooledBuffer<float>(N * cr); // (N, cr)
-        MatMul.Forward(Rows(m.W2.Weight, r0, r1), h, y.Span, N, Simd.Best, MatMulPath.Auto, null);
+        MatMul.Forward(m.W2.Weight.RowSlice(r0, r1), h, y.Span, N, Simd.Best, MatMulPath.Auto, null);
         for (int t = 0; t < N; t++) y.Span.Slice(t * cr, cr).CopyTo(g.Y.AsSpan(g.YOff + t * dim + r0, cr));
     }
 }

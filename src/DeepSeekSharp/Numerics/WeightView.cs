@@ -38,6 +38,19 @@ public readonly unsafe struct WeightView
 
     public long ByteLength => (long)Rows * Cols * DTypes.SizeOf(DType) + (DType == DType.F8_E4M3 ? (long)ScaleRows * ScaleCols * 4 : 0);
 
+    /// <summary>Whether rows [r0, ..) can be viewed on their own: any row, or for FP8 a row on a scale-block boundary.</summary>
+    public bool CanSliceAt(int r0) => DType != DType.F8_E4M3 || r0 % BlockRows == 0;
+
+    /// <summary>Rows [r0, r1) as a view of the same memory (for FP8, r0 on a scale-block row: <see cref="CanSliceAt"/>).</summary>
+    public WeightView RowSlice(int r0, int r1)
+    {
+        if (r0 < 0 || r1 > Rows || r1 < r0) throw new ArgumentOutOfRangeException(nameof(r0), $"rows [{r0}, {r1}) of {Rows}");
+        if (!CanSliceAt(r0)) throw new ArgumentException($"row {r0} is not on an FP8 block boundary");
+        bool fp8 = DType == DType.F8_E4M3;
+        return new WeightView(DType, Data + r0 * (long)Cols * DTypes.SizeOf(DType), r1 - r0, Cols,
+            fp8 ? ScaleInv + r0 / BlockRows * ScaleCols : null, BlockRows, BlockCols);
+    }
+
     /// <summary>Element (r, c) as F32 (dequantised). For tests and scalar reference code.</summary>
     public float At(int r, int c)
     {
