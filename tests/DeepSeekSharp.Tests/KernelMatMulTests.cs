@@ -6,7 +6,7 @@ namespace DeepSeekSharp.Tests;
 /// <summary>The SIMD MatMul kernels against their scalar twin, at every vector width this machine runs.</summary>
 public class KernelMatMulTests
 {
-    private static readonly (int Rows, int Cols)[] Shapes = [(1, 1), (5, 7), (17, 33), (64, 128), (130, 200), (192, 144), (33, 260), (7, 640), (9, MatMulRows.SequentialMaxCols + 52)];
+    private static readonly (int Rows, int Cols)[] Shapes = [(1, 1), (5, 7), (17, 33), (64, 128), (130, 200), (192, 144), (33, 260), (7, 640), (9, MatMulRows.SequentialMaxCols + 52), (5, MatMulRows.SequentialMaxColsWide + 52)];
     private static readonly int[] Ts = [1, 2, 3, 7, 16, 33];
 
     public static TheoryData<DType, int> Cases()
@@ -102,7 +102,7 @@ public class KernelMatMulTests
         // of its own block) and 48-column blocks (every block ends in a scalar tail).
         var blocks = dtype == DType.F8_E4M3 ? new[] { (128, 128), (3, 128), (1, 48) } : new[] { (128, 128) };
         foreach (var (br, bc) in blocks)
-        foreach (int cols in new[] { 200, MatMulRows.SequentialMaxCols, MatMulRows.SequentialMaxCols + 52 })
+        foreach (int cols in new[] { 200, MatMulRows.SequentialMaxCols, MatMulRows.SequentialMaxCols + 52, MatMulRows.SequentialMaxColsWide + 52 })
         {
             using var w = new TestWeight(dtype, 37, cols, cols, br, bc);
             foreach (int T in new[] { 2, 3, 4 })

@@ -25,12 +25,20 @@ internal static unsafe class MatMulRows
     private const int Chunk = 1024;
 
     /// <summary>
-    /// Decode products with at most this many columns read the weight one row at a time
+    /// FP8 decode products with at most this many columns read the weight one row (pair) at a time
     /// (<see cref="RunOneSequential"/>). Measured at 2 threads, cold weights: short rows (576-2048 columns) gain
     /// 15-150% over four rows in flight, whose four streams of 1-4 KiB each are too short for the hardware prefetcher;
-    /// long rows (7168+) lose 30-45%, since there x (28+ KiB) no longer stays in L1 next to the streaming weight.
+    /// longer FP8 rows do better four at a time with the next group's blocks prefetched into L2 (2048x2816: 93% of the
+    /// probed bandwidth against 89% one row at a time; 2048x7168 and 2048x11264: 93-94% against 75-76%).
     /// </summary>
     public const int SequentialMaxCols = 2048;
+
+    /// <summary>
+    /// <see cref="SequentialMaxCols"/> for BF16 and F32 rows, whose four-rows path has no software prefetch: measured on
+    /// a quiet machine (60-64 GB/s probed), 2048x2816 BF16 83% one row at a time against 52% four at a time, while
+    /// 2048x11264 lost (43% against 68%: x of 44 KiB no longer stays in L1 next to the streaming row).
+    /// </summary>
+    public const int SequentialMaxColsWide = 4096;
 
     /// <summary>
     /// How far ahead in the row (bytes) the FP8 sequential loop asks for cache lines into L1. Its widening keeps the core busy,
@@ -56,7 +64,7 @@ internal static unsafe class MatMulRows
         // F32 groups are consecutive vectors: its x needs no permutation.
         float* xg = typeof(TW) == typeof(F32Load) ? x : GroupedX<TV, TOps, TW>(x, T, w.Cols, chunk, fp8 ? Simd.Fp8XScale : 1f);
         var xs = new ScaledX(w, xg, T, fp8);
-        if (T == 1 && w.Cols <= SequentialMaxCols) RunOneSequential<TV, TOps, TW>(w, x, ref xs, y, r0, r1);
+        if (T == 1 && w.Cols <= (fp8 ? SequentialMaxCols : SequentialMaxColsWide)) RunOneSequential<TV, TOps, TW>(w, x, ref xs, y, r0, r1);
         else if (T == 1) RunOne<TV, TOps, TW>(w, x, ref xs, y, r0, r1);
         else RunMany<TV, TOps, TW>(w, x, ref xs, y, T, r0, r1);
     }
@@ -196,19 +204,21 @@ internal static unsafe class MatMulRows
     private static float* ScaleRow(in WeightView w, int r) => w.ScaleInv + (nint)(r / w.BlockRows) * w.ScaleCols;
 
     /// <summary>
-    /// Prefetches bytes [b0, b1) of four consecutive rows starting at p (row stride rowBytes), one request per cache
-    /// line. FP8 rows of a few KiB are short streams for the hardware prefetcher; asking for the next row group's
-    /// block (two lines per row for 128-column blocks) while the current one is summed keeps more DRAM requests in flight.
+    /// Prefetches bytes [b0, b1) of four consecutive rows starting at p (row stride rowBytes) into L2, one request per
+    /// cache line. Asking for the next row group's block (two lines per row for 128-column FP8 blocks) while the current
+    /// one is summed keeps more DRAM requests in flight. Into L2 rather than L1: the next group's blocks of a long row
+    /// (four rows of 7-11 KiB) crowded the L1 that the current ones stream through (measured 2048x7168 FP8, contended
+    /// machine: 76% of the probed bandwidth with L1, 93% with L2).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Prefetch(byte* p, nint rowBytes, nint b0, nint b1)
     {
         for (nint b = b0 & ~(nint)63; b < b1; b += 64)
         {
-            Sse.Prefetch0(p + b);
-            Sse.Prefetch0(p + rowBytes + b);
-            Sse.Prefetch0(p + 2 * rowBytes + b);
-            Sse.Prefetch0(p + 3 * rowBytes + b);
+            Sse.Prefetch1(p + b);
+            Sse.Prefetch1(p + rowBytes + b);
+            Sse.Prefetch1(p + 2 * rowBytes + b);
+            Sse.Prefetch1(p + 3 * rowBytes + b);
         }
     }
 
@@ -329,7 +339,8 @@ internal static unsafe class MatMulRows
             TV c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero; // lane 2 (FP8)
             TV d0 = TOps.Zero, d1 = TOps.Zero, d2 = TOps.Zero, d3 = TOps.Zero; // lane 3 (FP8)
             float e0 = 0, e1 = 0, e2 = 0, e3 = 0; // scaled sums of the columns past each chunk's last full group
-            // FP8 only (measured: +15-35% on FP8 rows, a loss on BF16, whose 2 KiB-per-row chunks make bursts of requests):
+            // FP8 only (measured: +15-35% on FP8 rows, a loss on BF16, whose 2 KiB-per-row chunks make bursts of requests;
+            // 2048x11264 BF16 on a quiet machine 68% of the probe without, 53% with):
             // when the next four rows exist, fetch their block while this one is summed.
             bool ahead = fp8 && Sse.IsSupported && r + 8 <= r1;
 
