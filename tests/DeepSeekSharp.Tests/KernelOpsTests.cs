@@ -14,6 +14,31 @@ public class KernelOpsTests
     }
 
     [Fact]
+    public void ArgMaxAgreesOnTiesNaNInfinitiesAndSignedZeros()
+    {
+        var rng = new Random(5);
+        Assert.Equal(-1, Ops.ArgMax([]));
+        Assert.Equal(-1, OpsScalar.ArgMax([]));
+        foreach (int n in Sizes.Append(163_840))
+            for (int c = 0; c < 12; c++)
+            {
+                // Few distinct values, so the maximum repeats: the first of equals must win.
+                var x = new float[n];
+                for (int i = 0; i < n; i++) x[i] = rng.Next(7) - 3;
+                if (c == 1) Array.Fill(x, float.NegativeInfinity);
+                if (c == 2) x[rng.Next(n)] = float.PositiveInfinity;
+                if (c == 3) x[rng.Next(n)] = float.NaN;
+                if (c == 4) { x[rng.Next(n)] = float.NaN; x[rng.Next(n)] = float.NaN; }
+                if (c == 5) { Array.Fill(x, -1f); x[rng.Next(n)] = -0f; x[rng.Next(n)] = 0f; }
+                if (c == 6) x[n - 1] = 100; // in the scalar tail past the last full vector
+                if (c == 7) x[0] = 100;
+                if (c >= 8) for (int i = 0; i < n; i++) x[i] = (float)rng.NextDouble();
+                int expect = OpsScalar.ArgMax(x);
+                Assert.True(expect == Ops.ArgMax(x), $"n={n} case {c}: {Ops.ArgMax(x)} vs scalar twin {expect}");
+            }
+    }
+
+    [Fact]
     public void RmsNormAgrees()
     {
         foreach (int n in Sizes)

@@ -56,7 +56,7 @@ public static class ModelBench
         var warmLogits = new float[c.VocabSize];
         for (int i = 0; i < WarmupSteps; i++)
         {
-            model.ForwardLast([ArgMax(wl)], warm, warmLogits);
+            model.ForwardLast([Ops.ArgMax(wl)], warm, warmLogits);
             wl = warmLogits;
         }
 
@@ -82,7 +82,7 @@ public static class ModelBench
             clock = CpuClock.Start(pool.Threads);
             for (int i = 0; i < n; i++)
             {
-                next[0] = ArgMax(logits);
+                next[0] = Ops.ArgMax(logits);
                 roundCache += cost.DecodeCacheBytes(cache.Length + 1);
                 model.ForwardLast(next, cache, logits); // logits (vocab) reused: the decode loop allocates nothing
             }
@@ -163,12 +163,6 @@ public static class ModelBench
         return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
-    private static int ArgMax(ReadOnlySpan<float> v)
-    {
-        int best = 0;
-        for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
-        return best;
-    }
 
     private static void CheckFinite(ReadOnlySpan<float> v, string what)
     {

@@ -52,7 +52,7 @@ public static class ValidationEvaluator
                 int target = window[i + 1];
                 loss += LogSumExp(row) - row[target];
                 unigram += logDenominator - Math.Log(counts[target] + 1.0);
-                top[i] = ArgMax(row);
+                top[i] = Numerics.Ops.ArgMax(row);
                 if (top[i] == target) mainHits++;
                 targets++;
             }
@@ -63,7 +63,7 @@ public static class ValidationEvaluator
                 var (mtpLogits, _) = mtp.Forward(input.AsSpan(1), hidden.AsSpan(0, (seq - 1) * dim), 0, cache.Layer(0));
                 for (int i = 0; i < seq - 1; i++)
                 {
-                    int guess = ArgMax(mtpLogits.AsSpan(i * V, V));
+                    int guess = Numerics.Ops.ArgMax(mtpLogits.AsSpan(i * V, V));
                     if (guess == top[i + 1]) mtpAgree++;
                     if (guess == window[i + 2]) mtpHits++;
                     mtpPairs++;
@@ -87,10 +87,4 @@ public static class ValidationEvaluator
         return max + Math.Log(sum);
     }
 
-    private static int ArgMax(ReadOnlySpan<float> v)
-    {
-        int best = 0;
-        for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
-        return best;
-    }
 }

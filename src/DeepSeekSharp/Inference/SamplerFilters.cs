@@ -12,16 +12,10 @@ internal static class SamplerFilters
     /// <summary>Index of the largest value, the lowest index among equals. Throws on NaN or when nothing is finite.</summary>
     public static int ArgMax(ReadOnlySpan<float> x)
     {
-        int best = -1;
-        float bestValue = float.NegativeInfinity;
-        for (int i = 0; i < x.Length; i++)
-        {
-            float v = x[i];
-            if (float.IsNaN(v)) throw new DssException($"sampling: logit of token {i} is NaN");
-            if (v > bestValue) { bestValue = v; best = i; }
-        }
-        if (best < 0 || float.IsPositiveInfinity(bestValue))
-            throw new DssException(best < 0 ? "sampling: every logit is -infinity" : $"sampling: logit of token {best} is +infinity");
+        int best = Numerics.Ops.ArgMax(x);
+        if (best < 0 || float.IsNegativeInfinity(x[best])) throw new DssException("sampling: every logit is -infinity");
+        if (float.IsNaN(x[best])) throw new DssException($"sampling: logit of token {best} is NaN");
+        if (float.IsPositiveInfinity(x[best])) throw new DssException($"sampling: logit of token {best} is +infinity");
         return best;
     }
 

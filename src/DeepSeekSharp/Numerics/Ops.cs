@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -11,6 +12,55 @@ namespace DeepSeekSharp.Numerics;
 /// </summary>
 public static class Ops
 {
+    /// <summary>
+    /// Index of the largest value, the lowest index among equals; with a NaN, the index of the first NaN; -1 when x is
+    /// empty. Two vector passes (the maximum, then its first position) over a vocabulary row of logits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int ArgMax(ReadOnlySpan<float> x)
+    {
+        if (x.Length == 0) return -1;
+        ref float r0 = ref MemoryMarshal.GetReference(x);
+        int n = x.Length, i = 0;
+        float max = float.NegativeInfinity;
+        bool nan = false;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var m = Vector512.Create(float.NegativeInfinity);
+            var bad = Vector512<float>.Zero.AsInt32();
+            for (; i + 16 <= n; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref r0, (nuint)i);
+                bad |= (~Vector512.Equals(v, v)).AsInt32(); // NaN != NaN
+                m = Vector512.MaxNative(m, v);
+            }
+            nan = bad != Vector512<int>.Zero;
+            for (int k = 0; k < 16; k++) max = Math.Max(max, m.GetElement(k));
+        }
+        for (int k = i; k < n; k++)
+        {
+            float v = Unsafe.Add(ref r0, k);
+            if (float.IsNaN(v)) nan = true;
+            else if (v > max) max = v;
+        }
+        if (nan)
+        {
+            for (int k = 0; k < n; k++) if (float.IsNaN(Unsafe.Add(ref r0, k))) return k;
+        }
+        i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var mv = Vector512.Create(max);
+            for (; i + 16 <= n; i += 16)
+            {
+                ulong hit = Vector512.Equals(Vector512.LoadUnsafe(ref r0, (nuint)i), mv).ExtractMostSignificantBits();
+                if (hit != 0) return i + BitOperations.TrailingZeroCount(hit);
+            }
+        }
+        for (; i < n; i++) if (Unsafe.Add(ref r0, i) == max) return i;
+        return 0; // not reached: max is one of the values
+    }
+
     /// <summary>RMSNorm: y = w * x / sqrt(mean(x^2) + eps), row by row. x, y: (T, n); w: (n).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, int n, float eps)

@@ -3,6 +3,18 @@ namespace DeepSeekSharp.Numerics;
 /// <summary>The plain reference twins of <see cref="Ops"/> (the element-wise and row operations of the forward pass).</summary>
 public static class OpsScalar
 {
+    /// <summary>Twin of <see cref="Ops.ArgMax"/>: the largest value's first index, the first NaN's, -1 when empty.</summary>
+    public static int ArgMax(ReadOnlySpan<float> x)
+    {
+        int best = -1;
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (float.IsNaN(x[i])) return i;
+            if (best < 0 || x[i] > x[best]) best = i;
+        }
+        return best;
+    }
+
     /// <summary>RMSNorm: y = w * x / sqrt(mean(x^2) + eps), row by row. x, y: (T, n); w: (n).</summary>
     public static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, int n, float eps)
     {
