@@ -157,13 +157,9 @@ internal static unsafe class GroupFma
         ref TV a0, ref TV b0, ref TV c0, ref TV d0, ref TV a1, ref TV b1, ref TV c1, ref TV d1)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
-        int V = TOps.Count;
-        float* q = xp + i;
-        TV x0 = TOps.Load(q), x1 = TOps.Load(q + V), x2 = TOps.Load(q + 2 * V), x3 = TOps.Load(q + 3 * V);
-        TW.Group<TV, TOps>(p0, i, out TV w0, out TV w1, out TV w2, out TV w3);
-        a0 = TOps.Fma(w0, x0, a0); b0 = TOps.Fma(w1, x1, b0); c0 = TOps.Fma(w2, x2, c0); d0 = TOps.Fma(w3, x3, d0);
-        TW.Group<TV, TOps>(p1, i, out w0, out w1, out w2, out w3);
-        a1 = TOps.Fma(w0, x0, a1); b1 = TOps.Fma(w1, x1, b1); c1 = TOps.Fma(w2, x2, c1); d1 = TOps.Fma(w3, x3, d1);
+        X<TV, TOps>(xp + i, out TV x0, out TV x1, out TV x2, out TV x3);
+        Row<TV, TOps, TW>(p0, i, x0, x1, x2, x3, ref a0, ref b0, ref c0, ref d0);
+        Row<TV, TOps, TW>(p1, i, x0, x1, x2, x3, ref a1, ref b1, ref c1, ref d1);
     }
 
     /// <summary><see cref="Rows2"/> for four rows.</summary>
@@ -173,16 +169,33 @@ internal static unsafe class GroupFma
         ref TV a2, ref TV b2, ref TV c2, ref TV d2, ref TV a3, ref TV b3, ref TV c3, ref TV d3)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
+        X<TV, TOps>(xp + i, out TV x0, out TV x1, out TV x2, out TV x3);
+        Row<TV, TOps, TW>(p0, i, x0, x1, x2, x3, ref a0, ref b0, ref c0, ref d0);
+        Row<TV, TOps, TW>(p1, i, x0, x1, x2, x3, ref a1, ref b1, ref c1, ref d1);
+        Row<TV, TOps, TW>(p2, i, x0, x1, x2, x3, ref a2, ref b2, ref c2, ref d2);
+        Row<TV, TOps, TW>(p3, i, x0, x1, x2, x3, ref a3, ref b3, ref c3, ref d3);
+    }
+
+    /// <summary>The four lane vectors of x for a group (permuted x at q).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void X<TV, TOps>(float* q, out TV x0, out TV x1, out TV x2, out TV x3) where TV : unmanaged where TOps : struct, IVecOps<TV>
+    {
         int V = TOps.Count;
-        float* q = xp + i;
-        TV x0 = TOps.Load(q), x1 = TOps.Load(q + V), x2 = TOps.Load(q + 2 * V), x3 = TOps.Load(q + 3 * V);
-        TW.Group<TV, TOps>(p0, i, out TV w0, out TV w1, out TV w2, out TV w3);
-        a0 = TOps.Fma(w0, x0, a0); b0 = TOps.Fma(w1, x1, b0); c0 = TOps.Fma(w2, x2, c0); d0 = TOps.Fma(w3, x3, d0);
-        TW.Group<TV, TOps>(p1, i, out w0, out w1, out w2, out w3);
-        a1 = TOps.Fma(w0, x0, a1); b1 = TOps.Fma(w1, x1, b1); c1 = TOps.Fma(w2, x2, c1); d1 = TOps.Fma(w3, x3, d1);
-        TW.Group<TV, TOps>(p2, i, out w0, out w1, out w2, out w3);
-        a2 = TOps.Fma(w0, x0, a2); b2 = TOps.Fma(w1, x1, b2); c2 = TOps.Fma(w2, x2, c2); d2 = TOps.Fma(w3, x3, d2);
-        TW.Group<TV, TOps>(p3, i, out w0, out w1, out w2, out w3);
-        a3 = TOps.Fma(w0, x0, a3); b3 = TOps.Fma(w1, x1, b3); c3 = TOps.Fma(w2, x2, c3); d3 = TOps.Fma(w3, x3, d3);
+        x0 = TOps.Load(q);
+        x1 = TOps.Load(q + V);
+        x2 = TOps.Load(q + 2 * V);
+        x3 = TOps.Load(q + 3 * V);
+    }
+
+    /// <summary>One row's group at column i against x already in registers (lane j against xj).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row<TV, TOps, TW>(byte* p, nint i, TV x0, TV x1, TV x2, TV x3, ref TV a, ref TV b, ref TV c, ref TV d)
+        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+    {
+        TW.Group<TV, TOps>(p, i, out TV w0, out TV w1, out TV w2, out TV w3);
+        a = TOps.Fma(w0, x0, a);
+        b = TOps.Fma(w1, x1, b);
+        c = TOps.Fma(w2, x2, c);
+        d = TOps.Fma(w3, x3, d);
     }
 }
