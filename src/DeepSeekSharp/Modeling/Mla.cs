@@ -112,10 +112,9 @@ public sealed class Mla
                 seg.Cache.ReadPe(S, peAll.Span);
                 using var kvb = new PooledBuffer<float>(S * nh * (dn + dv)); // (S, nh, dn + dv)
                 WkvB.Forward(kvAll.Span, kvb.Span, S);
-                using var scratch = new PooledBuffer<float>(nh * S); // (nh, S) scores
                 var job = new HeadJob
                 {
-                    Mla = this, Q = q.Array, QOff = seg.Row * nh * qk, PeAll = peAll.Array, Kvb = kvb.Array, Scratch = scratch.Array,
+                    Mla = this, Q = q.Array, QOff = seg.Row * nh * qk, PeAll = peAll.Array, Kvb = kvb.Array,
                     O = o.Array, OOff = seg.Row * nh * dv, T = seg.T, S = S, StartPos = seg.StartPos,
                 };
                 RunHeads(job);
@@ -144,7 +143,6 @@ public sealed class Mla
         public int QOff;
         public float[] PeAll;    // (S, dr)
         public float[] Kvb;      // (S, nh, dn + dv)
-        public float[] Scratch;  // (nh, S) scores
         public float[] O;        // (rows, nh, dv), the segment at OOff
         public int OOff;
         public int T, S, StartPos;
@@ -155,29 +153,43 @@ public sealed class Mla
         }
     }
 
-    private void AttendNaive(in HeadJob j, int h)
+    /// <summary>
+    /// One head of the naive (expanded) attention for a segment, as two products: scores (T, S) = q_h (T, qk) @
+    /// [k_nope_h | k_pe] (S, qk)^T, scaled, causally masked and normalised row by row, then o_h (T, dv) = p (T, S) @
+    /// v_h (S, dv), with v_h gathered transposed so both products run on the decode/GEMM kernels (<see cref="MatMul"/>)
+    /// rather than a dot product per (token, position) pair.
+    /// </summary>
+    private unsafe void AttendNaive(in HeadJob j, int h)
     {
         int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr;
-        var q = j.Q.AsSpan(j.QOff, j.T * nh * qk);
-        var o = j.O.AsSpan(j.OOff, j.T * nh * dv);
-        var kvb = j.Kvb;
-        var peAll = j.PeAll;
-        var scores = j.Scratch.AsSpan(h * j.S, j.S);
-        for (int t = 0; t < j.T; t++)
+        int T = j.T, S = j.S;
+        using var kh = new PooledBuffer<float>(S * qk); // (S, qk) this head's keys: k_nope from kv_b, then the shared k_pe
+        using var vt = new PooledBuffer<float>(dv * S); // (dv, S) this head's values, transposed
+        using var qh = new PooledBuffer<float>(T * qk); // (T, qk) this head's queries
+        using var sc = new PooledBuffer<float>(T * S);  // (T, S) scores, then probabilities
+        using var oh = new PooledBuffer<float>(T * dv); // (T, dv) this head's output
+        for (int s = 0; s < S; s++)
         {
-            int len = j.StartPos + t + 1; // causal: keys [0, len)
-            var qh = q.Slice((t * nh + h) * qk, qk);
-            for (int s = 0; s < len; s++)
-            {
-                var k = kvb.AsSpan((s * nh + h) * (dn + dv), dn);
-                scores[s] = (Ops.Dot(qh[..dn], k) + Ops.Dot(qh.Slice(dn, dr), peAll.AsSpan(s * dr, dr))) * _softmaxScale;
-            }
-            Ops.Softmax(scores[..len]);
-            var oh = o.Slice((t * nh + h) * dv, dv);
-            oh.Clear();
-            for (int s = 0; s < len; s++)
-                Ops.Axpy(scores[s], kvb.AsSpan((s * nh + h) * (dn + dv) + dn, dv), oh);
+            int src = (s * nh + h) * (dn + dv);
+            j.Kvb.AsSpan(src, dn).CopyTo(kh.Array.AsSpan(s * qk, dn));
+            j.PeAll.AsSpan(s * dr, dr).CopyTo(kh.Array.AsSpan(s * qk + dn, dr));
+            for (int d = 0; d < dv; d++) vt.Array[d * S + s] = j.Kvb[src + dn + d];
         }
+        for (int t = 0; t < T; t++) j.Q.AsSpan(j.QOff + (t * nh + h) * qk, qk).CopyTo(qh.Array.AsSpan(t * qk, qk));
+        fixed (float* pk = kh.Array, pv = vt.Array)
+        {
+            MatMul.Forward(new WeightView(Checkpoints.DType.F32, (byte*)pk, S, qk), qh.Span, sc.Span, T, Simd.Best, MatMulPath.Auto, null);
+            for (int t = 0; t < T; t++)
+            {
+                int len = j.StartPos + t + 1; // causal: keys [0, len)
+                var row = sc.Span.Slice(t * S, S);
+                for (int s = 0; s < len; s++) row[s] *= _softmaxScale;
+                Ops.Softmax(row[..len]);
+                row[len..].Clear();
+            }
+            MatMul.Forward(new WeightView(Checkpoints.DType.F32, (byte*)pv, dv, S), sc.Span, oh.Span, T, Simd.Best, MatMulPath.Auto, null);
+        }
+        for (int t = 0; t < T; t++) oh.Span.Slice(t * dv, dv).CopyTo(j.O.AsSpan(j.OOff + (t * nh + h) * dv, dv));
     }
 
     /// <summary>
