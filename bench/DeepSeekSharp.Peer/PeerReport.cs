@@ -9,7 +9,10 @@ public sealed record PeerAgreement(string GgufType, int Prompts, int Steps, int 
     public bool Agree => AgreedTokens == TotalTokens;
 }
 
-/// <summary>ours/theirs for one llama.cpp row: above 1 is faster for prefill and decode, slower for load.</summary>
+/// <summary>
+/// ours/theirs for one llama.cpp row: above 1 is faster for prefill and decode (medians of the ratios of rounds run
+/// side by side), slower for load.
+/// </summary>
 public sealed record PeerRatio(string Versus, double Load, double Prefill, double Decode);
 
 /// <summary>Everything `dss bench --peer llama.cpp` measured, for the table and for --json.</summary>
@@ -36,9 +39,14 @@ public sealed record PeerReport
     public static PeerReport FromJson(string json) =>
         JsonSerializer.Deserialize(json, PeerReportJson.Default.PeerReport) ?? throw new DssException("peer report: empty JSON");
 
+    /// <summary>
+    /// Prefill and decode: the median over rounds (chunks) of ours/theirs in the same round (chunk), the two measured
+    /// seconds apart; load: one load each.
+    /// </summary>
     public static IReadOnlyList<PeerRatio> RatiosOf(EngineTimes ours, IEnumerable<EngineTimes> theirs) =>
-        theirs.Select(t => new PeerRatio(t.Weights, ours.LoadSeconds / t.LoadSeconds, ours.PrefillTokPerSec / t.PrefillTokPerSec,
-            ours.DecodeTokPerSec / t.DecodeTokPerSec)).ToList();
+        theirs.Select(t => new PeerRatio(t.Weights, ours.LoadSeconds / t.LoadSeconds,
+            Benchmarking.ModelBench.Median(ours.PrefillRounds.Zip(t.PrefillRounds, (a, b) => a / b)),
+            Benchmarking.ModelBench.Median(ours.DecodeChunks.Zip(t.DecodeChunks, (a, b) => a / b)))).ToList();
 
     /// <summary>The 1-minute load average, or null where /proc/loadavg is not there.</summary>
     public static double? LoadAverage()

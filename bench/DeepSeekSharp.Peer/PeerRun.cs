@@ -17,13 +17,18 @@ public sealed record PeerOptions(string Model, int Threads, int PromptTokens = 5
     public int CheckPrompts { get; init; } = 3;
     public int CheckSteps { get; init; } = 12;
     public string? KeepDir { get; init; }
+    /// <summary>Prefill rounds, every engine once per round.</summary>
+    public int Rounds { get; init; } = 3;
+    /// <summary>Decoded tokens per turn of each engine.</summary>
+    public int DecodeChunk { get; init; } = 16;
 }
 
 /// <summary>
 /// The same checkpoint in DeepSeekSharp and in llama.cpp, in this process, with the same thread count: exports it to
 /// GGUF, checks greedy agreement on an F32 export (llama.cpp without flash attention, F32 KV cache, against our F32
-/// latent cache), then times load, one prefill and greedy decode steps in each engine with its own defaults (our
-/// BF16 latent cache; llama.cpp's F16 KV cache and automatic flash attention).
+/// latent cache), then times load, prefills and greedy decode steps in each engine with its own defaults (our
+/// BF16 latent cache; llama.cpp's F16 KV cache and automatic flash attention), side by side: the engines take turns
+/// (<see cref="PeerBenchmark.MeasureSideBySide"/>).
 /// </summary>
 public static class PeerRun
 {
@@ -33,6 +38,8 @@ public static class PeerRun
         if (o.PromptTokens < 1) throw new DssException($"--prompt-tokens must be at least 1, got {o.PromptTokens}");
         if (o.GenTokens < 1) throw new DssException($"--gen-tokens must be at least 1, got {o.GenTokens}");
         if (o.CheckPrompts < 0) throw new DssException($"--check-prompts must not be negative, got {o.CheckPrompts}");
+        if (o.Rounds < 1) throw new DssException($"--peer-rounds must be at least 1, got {o.Rounds}");
+        if (o.DecodeChunk < 1) throw new DssException($"decode chunk must be at least 1 token, got {o.DecodeChunk}");
         var config = ModelConfig.Load(o.Model);
         bool fp8 = config.QuantizationConfig is not null;
         var types = (o.GgufTypes.Count > 0 ? o.GgufTypes : [fp8 ? "q8_0" : "bf16"]).Select(GgmlTypes.Parse).Distinct().ToList();
@@ -69,14 +76,16 @@ public static class PeerRun
             double? before = PeerReport.LoadAverage();
             string ourWeights = fp8 ? "FP8 safetensors" : "BF16 safetensors";
             long ourBytes = CheckpointBytes(o.Model);
-            var ours = PeerBenchmark.Measure(ourWeights, () => DssEngine.Load(o.Model, ctx, CacheDType.BF16), o.PromptTokens, o.GenTokens, log)
-                with { WeightBytes = ourBytes, BitsPerWeight = 8.0 * ourBytes / parameters };
-            var theirs = new List<EngineTimes>();
+            var engines = new List<(string, Func<IStepEngine>)> { (ourWeights, () => DssEngine.Load(o.Model, ctx, CacheDType.BF16)) };
             foreach (var (t, path) in ggufs)
+                engines.Add(($"{GgmlTypes.Name(t)} gguf", () => LlamaCppEngine.Load(path, o.Threads, ctx, flashAttention: null, f32Cache: false)));
+            var times = PeerBenchmark.MeasureSideBySide(engines, o.PromptTokens, o.GenTokens, o.Rounds, o.DecodeChunk, log);
+            var ours = times[0] with { WeightBytes = ourBytes, BitsPerWeight = 8.0 * ourBytes / parameters };
+            var theirs = new List<EngineTimes>();
+            for (int i = 0; i < ggufs.Count; i++)
             {
-                long bytes = new FileInfo(path).Length;
-                theirs.Add(PeerBenchmark.Measure($"{GgmlTypes.Name(t)} gguf", () => LlamaCppEngine.Load(path, o.Threads, ctx, flashAttention: null, f32Cache: false),
-                    o.PromptTokens, o.GenTokens, log) with { WeightBytes = bytes, BitsPerWeight = 8.0 * bytes / parameters });
+                long bytes = new FileInfo(ggufs[i].Path).Length;
+                theirs.Add(times[i + 1] with { WeightBytes = bytes, BitsPerWeight = 8.0 * bytes / parameters });
             }
             return new PeerReport
             {

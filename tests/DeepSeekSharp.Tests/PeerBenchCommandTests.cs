@@ -53,7 +53,15 @@ public class PeerBenchCommandTests
             Assert.InRange(e.BitsPerWeight, 8, 64); // v3-tiny: F32 norms and the MTP layer weigh a lot next to its 0.4M weights
         }
         Assert.Equal(2, r.Ratios.Count);
-        Assert.Equal(r.Ours.DecodeTokPerSec / r.Theirs[1].DecodeTokPerSec, r.Ratios[1].Decode, 9);
+        // Side by side: 3 prefill rounds and 8 tokens in one decode chunk per engine; ratios are medians of same-round ratios.
+        foreach (var e in r.Theirs.Append(r.Ours))
+        {
+            Assert.Equal(3, e.PrefillRounds.Count);
+            Assert.Single(e.DecodeChunks);
+            Assert.Equal(DeepSeekSharp.Benchmarking.ModelBench.Median(e.PrefillRounds), e.PrefillTokPerSec, 9);
+        }
+        Assert.Equal(DeepSeekSharp.Benchmarking.ModelBench.Median(r.Ours.PrefillRounds.Zip(r.Theirs[1].PrefillRounds, (a, b) => a / b)), r.Ratios[1].Prefill, 9);
+        Assert.Equal(r.Ours.DecodeChunks[0] / r.Theirs[1].DecodeChunks[0], r.Ratios[1].Decode, 9);
         Assert.Equal(new[] { "v3-tiny-bf16.gguf", "v3-tiny-f32.gguf", "v3-tiny-q8_0.gguf" }, Directory.GetFiles(keep).Select(Path.GetFileName).Order());
     }
 
@@ -68,11 +76,22 @@ public class PeerBenchCommandTests
     [Theory]
     [InlineData("--gguf-type", "q8_0")]
     [InlineData("--check-prompts", "2")]
+    [InlineData("--peer-rounds", "5")]
     public void PeerOptionsWithoutPeerAreRejected(string option, string value)
     {
         var (code, _, err) = Run("bench", "--model", Fixtures.Dir("v3-tiny"), option, value);
         Assert.Equal(1, code);
         Assert.Contains($"{option} needs --peer llama.cpp", err);
+    }
+
+    [Fact]
+    public void ZeroPeerRoundsIsOneClearLine()
+    {
+        if (!LlamaCppNative.TryLoad(out _)) return; // the check runs after the native library is found
+        var (code, _, err) = Run("bench", "--model", Fixtures.Dir("v3-tiny"), "--peer", "llama.cpp", "--peer-rounds", "0", "--check-prompts", "0",
+            "--prompt-tokens", "8", "--gen-tokens", "2");
+        Assert.Equal(1, code);
+        Assert.Contains("--peer-rounds must be at least 1, got 0", err);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ internal static class BenchCommand
         var peer = new BenchPeerCommand.Options();
         var cmd = new Command("bench", "Measure prefill and decode speed against this machine's FMA peak and memory bandwidth, or next to llama.cpp (--peer)")
         {
-            model, prompt, gen, threads, json, probeMb, roundTokens, weights, streams, speculative, peer.Peer, peer.GgufType, peer.CheckPrompts, peer.KeepGguf, peer.Verbose,
+            model, prompt, gen, threads, json, probeMb, roundTokens, weights, streams, speculative, peer.Peer, peer.GgufType, peer.CheckPrompts, peer.KeepGguf, peer.Verbose, peer.Rounds,
         };
         cmd.SetGuardedAction(p =>
         {
@@ -46,6 +46,7 @@ internal static class BenchCommand
             int mb = p.GetValue(probeMb);
             if (mb < 1) throw new DssException($"--probe-mb must be at least 1, got {mb}");
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            if (Console.IsOutputRedirected) console.Profile.Width = 160; // one line a row in logs and files
             var residence = Checkpoints.WeightResidences.Parse(p.GetValue(weights)!, "--weights");
             var options = new BenchOptions(p.GetValue(prompt), p.GetValue(gen), p.GetValue(threads), (long)mb << 20, Residence: residence,
                 RoundTokens: p.GetValue(roundTokens));

@@ -22,11 +22,16 @@ internal static class BenchPeerCommand
         public Option<int> CheckPrompts { get; } = new("--check-prompts") { Description = "With --peer: prompts for the greedy agreement check on an F32 export (0 skips it)", DefaultValueFactory = _ => 3 };
         public Option<string?> KeepGguf { get; } = new("--keep-gguf") { Description = "With --peer: keep the GGUF exports in this folder (and reuse them on the next run)" };
         public Option<bool> Verbose { get; } = new("--peer-log") { Description = "With --peer: echo llama.cpp's own log to stderr" };
+        public Option<int> Rounds { get; } = new("--peer-rounds")
+        {
+            Description = "With --peer: prefill rounds, each engine once per round (decode alternates engines every 16 tokens); ratios are medians over rounds",
+            DefaultValueFactory = _ => 3,
+        };
 
         /// <summary>The peer-only options make no sense without --peer: say so rather than ignore them.</summary>
         public void RejectWithoutPeer(ParseResult p)
         {
-            foreach (var o in new Option[] { GgufType, CheckPrompts, KeepGguf, Verbose })
+            foreach (var o in new Option[] { GgufType, CheckPrompts, KeepGguf, Verbose, Rounds })
                 if (p.GetResult(o) is { Implicit: false }) throw new DssException($"{o.Name} needs --peer llama.cpp");
         }
     }
@@ -46,6 +51,7 @@ internal static class BenchPeerCommand
             GgufTypes = types,
             CheckPrompts = p.GetValue(opt.CheckPrompts),
             KeepDir = p.GetValue(opt.KeepGguf),
+            Rounds = p.GetValue(opt.Rounds),
         };
         var r = PeerRun.Run(options, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
         console.Write(Table(r));
