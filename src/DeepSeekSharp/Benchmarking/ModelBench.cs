@@ -4,7 +4,6 @@ using DeepSeekSharp.Numerics;
 
 namespace DeepSeekSharp.Benchmarking;
 
-/// <summary>What `dss bench` runs: prompt and generated lengths, threads (0: the pool as it is), probe buffer size.</summary>
 /// <summary>
 /// What `dss bench` runs: prompt and generated lengths, threads (0: the pool as it is), probe buffer size, and how many
 /// decoded tokens make a round between two bandwidth probes.
@@ -21,7 +20,7 @@ public sealed record BenchOptions(int PromptTokens = 512, int GenTokens = 64, in
 /// higher of the probes on either side of it, so a neighbour's load on a shared machine, which comes and goes within
 /// seconds, moves both figures of a round together; the median round is the decode's roofline fraction. The steady
 /// state of a server is measured: every page of the checkpoint is touched first (<see cref="WeightPages"/>), a short
-/// decode runs before the measured one (the JIT's tiers settle), and the decode loop allocates nothing.
+/// decode runs before the measured one (code, caches and the pool's workers settle), and the decode loop allocates nothing.
 /// </summary>
 public static class ModelBench
 {
@@ -148,7 +147,7 @@ public static class ModelBench
         };
     }
 
-    /// <summary>Decode steps run before the measured decode, so the step's code has reached the JIT's final tier.</summary>
+    /// <summary>Decode steps run before the measured decode (JIT, caches, the pool's workers).</summary>
     public const int WarmupSteps = 16;
 
     /// <summary>The probe between decode rounds: at most this buffer (the smaller of it and --probe-mb), read twice.</summary>
@@ -162,7 +161,6 @@ public static class ModelBench
         if (v.Length == 0) throw new ArgumentException("no values");
         return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
-
 
     private static void CheckFinite(ReadOnlySpan<float> v, string what)
     {

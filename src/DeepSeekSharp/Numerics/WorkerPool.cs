@@ -11,8 +11,8 @@ public interface IRangeBody
 /// <summary>
 /// A persistent pool of worker threads for the kernels. Threads are created once (Threads - 1 workers; the
 /// calling thread is the last participant). <see cref="ParallelFor{T}"/> hands out chunks of [0, count)
-/// dynamically (an atomic counter; chunks shrink towards the end), so a worker slowed by a neighbour process takes fewer chunks; it allocates
-/// nothing per call. A call made while the pool is busy (nested, or from a second thread) runs inline on the
+/// dynamically (an atomic counter; chunks shrink towards the end), so a worker slowed by a neighbour process takes
+/// fewer chunks; it allocates nothing per call. A call made while the pool is busy (nested, or from a second thread) runs inline on the
 /// caller, so the pool never deadlocks. After a loop a worker spins for <see cref="SpinMicroseconds"/> watching for
 /// the next one before it blocks, so the many short loops of a decoded token do not each pay a thread wake-up.
 /// Thread count: <c>DSS_THREADS</c> in the environment, else <see cref="Environment.ProcessorCount"/>;
