@@ -122,6 +122,30 @@ public class KernelMatMulTests
         }
     }
 
+    [Theory]
+    [InlineData(DType.F8_E4M3)]
+    [InlineData(DType.BF16)]
+    [InlineData(DType.F32)]
+    public void TwoProductsInOneRegionEqualTwoCallsBitForBit(DType dtype)
+    {
+        const int cols = 640;
+        using var a = new TestWeight(dtype, 301, cols, 11);
+        using var b = new TestWeight(dtype, 77, cols, 12);
+        foreach (int T in new[] { 1, 3, 17 }) // 17: past the decode kernels, two plain calls
+        {
+            var x = KernelCheck.Random(T * cols, T + 40);
+            var ya = new float[T * 301];
+            var yb = new float[T * 77];
+            MatMul.ForwardTwo(a.View, ya, b.View, yb, x, T);
+            var ea = new float[T * 301];
+            var eb = new float[T * 77];
+            MatMul.Forward(a.View, x, ea, T);
+            MatMul.Forward(b.View, x, eb, T);
+            Assert.Equal(ea.Select(BitConverter.SingleToInt32Bits), ya.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(eb.Select(BitConverter.SingleToInt32Bits), yb.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     [Fact]
     public unsafe void Fp8WideningIsExactForEveryFiniteCode()
     {

@@ -74,19 +74,19 @@ public sealed class Mla
         int nh = NHeads, dn = _c.QkNopeHeadDim, dr = _c.QkRopeHeadDim, dv = _c.VHeadDim, qk = dn + dr, C = _c.KvLoraRank;
 
         using var q = new PooledBuffer<float>(rows * nh * qk); // (rows, nh, qk)
+        using var kv = new PooledBuffer<float>(rows * (C + dr)); // (rows, C + dr)
+        // The projections of x (wq or wq_a, and wkv_a) in one parallel region when decoding.
         if (WqA is not null)
         {
             using var qa = new PooledBuffer<float>(rows * WqA.OutFeatures); // (rows, q_lora_rank)
-            WqA.Forward(x, qa.Span, rows);
+            MatMul.ForwardTwo(WqA.Weight, qa.Span, WkvA.Weight, kv.Span, x, rows);
             QNorm!.Forward(qa.Span, qa.Span);
             WqB!.Forward(qa.Span, q.Span, rows);
         }
         else
         {
-            Wq!.Forward(x, q.Span, rows);
+            MatMul.ForwardTwo(Wq!.Weight, q.Span, WkvA.Weight, kv.Span, x, rows);
         }
-        using var kv = new PooledBuffer<float>(rows * (C + dr)); // (rows, C + dr)
-        WkvA.Forward(x, kv.Span, rows);
         using var o = new PooledBuffer<float>(rows * nh * dv);   // (rows, nh, dv)
 
         foreach (var seg in segments)

@@ -52,6 +52,55 @@ public static unsafe class MatMul
         }
     }
 
+    /// <summary>
+    /// Two decode products of the same x (T &lt;= <see cref="MatMulRows.MaxT"/>, same dtype and columns), ya = x @ a^T
+    /// and yb = x @ b^T, in one parallel region over the rows of both (one start and one end of a region instead of
+    /// two: attention's q and kv_a projections). Otherwise, or on one thread, the two products one after the other.
+    /// Each row's result is that of <see cref="Forward(in WeightView, ReadOnlySpan{float}, Span{float}, int)"/>.
+    /// </summary>
+    internal static void ForwardTwo(in WeightView a, Span<float> ya, in WeightView b, Span<float> yb, ReadOnlySpan<float> x, int T)
+    {
+        var pool = WorkerPool.Shared;
+        if (T < 1 || T > MatMulRows.MaxT || a.DType != b.DType || a.Cols != b.Cols || pool.Threads == 1 || !Simd.IsSupported(SimdTier.V512)
+            || (long)T * (a.Rows + b.Rows) * a.Cols < ParallelMacs)
+        {
+            Forward(a, x, ya, T);
+            Forward(b, x, yb, T);
+            return;
+        }
+        if (x.Length < (long)T * a.Cols || ya.Length < (long)T * a.Rows || yb.Length < (long)T * b.Rows)
+            throw new ArgumentException($"MatMul: x has {x.Length} values for (T={T}, {a.Cols}), outputs {ya.Length} / {yb.Length} for ({T}, {a.Rows}) / ({T}, {b.Rows})");
+        fixed (float* px = x)
+        fixed (float* pa = ya)
+        fixed (float* pb = yb)
+        {
+            var ja = new Job { W = a, X = px, Y = pa, T = T, Path = MatMulPath.Rows };
+            var jb = new Job { W = b, X = px, Y = pb, T = T, Path = MatMulPath.Rows };
+            switch (a.DType)
+            {
+                case DType.F32: pool.ParallelFor((a.Rows + 3) / 4 + (b.Rows + 3) / 4, new Two<Vector512<float>, V512Ops, F32Load> { A = ja, B = jb }); break;
+                case DType.BF16: pool.ParallelFor((a.Rows + 3) / 4 + (b.Rows + 3) / 4, new Two<Vector512<float>, V512Ops, Bf16Load> { A = ja, B = jb }); break;
+                default: pool.ParallelFor((a.Rows + 3) / 4 + (b.Rows + 3) / 4, new Two<Vector512<float>, V512Ops, Fp8Load> { A = ja, B = jb }); break;
+            }
+        }
+    }
+
+    /// <summary>Items [0, na) are rows [4i, 4i + 4) of A, the rest of B.</summary>
+    private struct Two<TV, TOps, TW> : IRangeBody
+        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+    {
+        public Job A, B;
+
+        public readonly void Run(int start, int end)
+        {
+            int na = (A.W.Rows + 3) / 4;
+            if (start < na)
+                MatMulRows.Run<TV, TOps, TW>(A.W, A.X, A.Y, A.T, start * 4, Math.Min(A.W.Rows, Math.Min(end, na) * 4));
+            if (end > na)
+                MatMulRows.Run<TV, TOps, TW>(B.W, B.X, B.Y, B.T, (Math.Max(start, na) - na) * 4, Math.Min(B.W.Rows, (end - na) * 4));
+        }
+    }
+
     private static void Dispatch<TV, TOps>(in Job job, WorkerPool? pool) where TV : unmanaged where TOps : struct, IVecOps<TV>
     {
         switch (job.W.DType)
