@@ -87,16 +87,24 @@ public class BatcherTests
 
         using var b = new Batcher(m, opts);
         var steps = new List<(int Decodes, int PrefillTokens)>();
+        // From its third decode step the running sequence waits until the newcomer is queued, so it is still decoding
+        // while the newcomer's chunks run however the test threads are scheduled (a loaded machine had let 120 decode
+        // steps pass before the newcomer arrived).
+        using var queued = new ManualResetEventSlim();
+        int decodeSteps = 0;
         b.BeforeStep = items =>
         {
-            lock (steps) steps.Add((items.Count(i => i.Tokens.Length == 1), items.Where(i => i.Tokens.Length > 1).Sum(i => i.Tokens.Length)));
+            int decodes = items.Count(i => i.Tokens.Length == 1);
+            lock (steps) steps.Add((decodes, items.Where(i => i.Tokens.Length > 1).Sum(i => i.Tokens.Length)));
+            if (decodes > 0 && Interlocked.Increment(ref decodeSteps) >= 3) queued.Wait(TimeSpan.FromSeconds(10));
             Thread.Sleep(1);
         };
-        // Long enough (at least 120 steps of 1 ms or more) that it is still decoding while the newcomer's chunks run,
-        // however fast a step is: 25 tokens were sometimes all decoded before the newcomer arrived.
-        var running = Task.Run(() => Collect(b.GenerateAsync(Prompt(9, 3), SamplingOptions.Greedy with { MaxNewTokens = 120 })));
+        var running = Task.Run(() => Collect(b.GenerateAsync(Prompt(9, 3), SamplingOptions.Greedy with { MaxNewTokens = 40 })));
         await WaitFor(() => b.GetMetrics().GeneratedTokens >= 2, "the first sequence to decode");
-        var newcomer = await Collect(b.GenerateAsync(longPrompt, greedy));
+        var newcomerTask = Task.Run(() => Collect(b.GenerateAsync(longPrompt, greedy)));
+        await WaitFor(() => b.GetMetrics() is { } mm && mm.QueueLength + mm.ActiveSequences >= 2, "the newcomer to queue");
+        queued.Set();
+        var newcomer = await newcomerTask;
         await running;
 
         Assert.Equal(alone, newcomer);
