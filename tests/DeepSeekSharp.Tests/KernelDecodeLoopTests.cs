@@ -50,6 +50,32 @@ public class KernelDecodeLoopTests
     }
 
     [Fact]
+    public void ScratchOfOneLengthInUseTwiceIsReusedWithoutAllocating()
+    {
+        // Two arrays of one length at once (as Block.Forward's h and a): both come back from the thread's cache.
+        float[] first, second;
+        using (var a = new PooledBuffer<float>(100))
+        using (var b = new PooledBuffer<float>(100))
+        {
+            first = a.Array;
+            second = b.Array;
+            Assert.NotSame(first, second);
+            Assert.Equal(128, a.Array.Length);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            using var a = new PooledBuffer<float>(100);
+            using var b = new PooledBuffer<float>(97);
+            Assert.True(ReferenceEquals(a.Array, first) || ReferenceEquals(a.Array, second));
+            Assert.True(ReferenceEquals(b.Array, first) || ReferenceEquals(b.Array, second));
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        using (var big = new PooledBuffer<float>(ThreadScratch<float>.MaxLength + 1)) // past the thread cache: ArrayPool
+            Assert.True(big.Array.Length > ThreadScratch<float>.MaxLength);
+    }
+
+    [Fact]
     public void WeightPagesTouchCoversEveryTensor()
     {
         using var m = Transformer.Load(Fixtures.Dir("v3-fp8-tiny"));
