@@ -82,6 +82,9 @@ public class BenchCommandTests
         Assert.Equal(1, rc);
         Assert.Contains("config.json", err);
         Assert.Throws<DssException>(() => ModelBench.Run("/nonexistent", new BenchOptions(PromptTokens: 0)));
+        var (rc2, _, err2) = CliHarness.Run("bench", "--model", "/nonexistent-model-dir", "--streams", "1,2", "--round-tokens", "4");
+        Assert.Equal(1, rc2);
+        Assert.Contains("--round-tokens applies to the plain bench", err2);
         var ex = Assert.Throws<DssException>(() => ModelBench.Run("/nonexistent", new BenchOptions(RoundTokens: 0)));
         Assert.Contains("--round-tokens", ex.Message);
         Assert.Equal(2.5, ModelBench.Median([4, 1, 2, 3]));

@@ -38,6 +38,8 @@ internal static class BenchCommand
         };
         cmd.SetGuardedAction(p =>
         {
+            if ((p.GetValue(peer.Peer) is not null || p.GetValue(streams) is not null) && p.GetResult(roundTokens) is { Implicit: false })
+                throw new DssException("--round-tokens applies to the plain bench, not to --peer or --streams");
             if (p.GetValue(peer.Peer) is { } name)
                 return BenchPeerCommand.Run(p, peer, name, p.GetValue(model)!, p.GetValue(threads), p.GetValue(prompt),
                     p.GetResult(gen) is { Implicit: false } ? p.GetValue(gen) : BenchPeerCommand.DefaultGenTokens, p.GetValue(json));
