@@ -73,18 +73,20 @@ public static class ModelBench
         double decodeS = 0, decodeCpu = 0;
         long cacheBytes = 0;
         Span<int> next = stackalloc int[1];
-        long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        long alloc = 0; // bytes allocated by the decode steps themselves (the probes between rounds excluded)
         for (int done = 0; done < G;)
         {
             int n = Math.Min(o.RoundTokens, G - done);
             long roundCache = 0;
             clock = CpuClock.Start(pool.Threads);
+            long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
             for (int i = 0; i < n; i++)
             {
                 next[0] = Ops.ArgMax(logits);
                 roundCache += cost.DecodeCacheBytes(cache.Length + 1);
                 model.ForwardLast(next, cache, logits); // logits (vocab) reused: the decode loop allocates nothing
             }
+            alloc += GC.GetTotalAllocatedBytes(precise: true) - alloc0;
             var (s, cpu) = clock.Elapsed();
             decodeS += s;
             decodeCpu += cpu;
@@ -96,7 +98,6 @@ public static class ModelBench
             rounds.Add(new DecodeRound { Tokens = n, Seconds = s, Gbs = gbs, ProbeGbs = held, RooflineFraction = gbs / held });
             roundProbe = after;
         }
-        long alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
         CheckFinite(logits, "decode");
 
         // A neighbour's load on a shared machine comes and goes: probe again right after the decode and hold the whole
