@@ -6,12 +6,14 @@ using DeepSeekSharp.Numerics;
 // Usage: DeepSeekSharp.Bench [--threads N] [--prefill-tokens T] [--seconds S] [--only decode|prefill] [--hot]
 //        DeepSeekSharp.Bench --model DIR [--steps N] [--threads N] [--weights memory|mmap] [--compare-residence]: where a decode step of a checkpoint spends its time
 //        DeepSeekSharp.Bench --ratio [--rounds N]: decode products against the bandwidth probed right before each
+//        DeepSeekSharp.Bench --attention [--positions S]: absorbed attention's scores and latent mix for one token
 // --hot: one copy of each weight, so a decode product reads it from the caches (the kernel's compute ceiling).
 int threads = WorkerPool.DefaultThreads(), prefillT = 512;
 double seconds = 1.0;
 string only = "", model = "";
 int profileSteps = 32;
-bool hot = false, compareResidence = false, ratio = false;
+bool hot = false, compareResidence = false, ratio = false, attention = false;
+int positions = 576;
 int rounds = 7;
 var residence = WeightResidence.Auto;
 for (int i = 0; i < args.Length; i += 2)
@@ -19,6 +21,7 @@ for (int i = 0; i < args.Length; i += 2)
     if (args[i] == "--hot") { hot = true; i--; continue; }
     if (args[i] == "--compare-residence") { compareResidence = true; i--; continue; }
     if (args[i] == "--ratio") { ratio = true; i--; continue; }
+    if (args[i] == "--attention") { attention = true; i--; continue; }
     if (i + 1 >= args.Length) { Console.Error.WriteLine($"option {args[i]} needs a value"); return 2; }
     switch (args[i])
     {
@@ -29,6 +32,7 @@ for (int i = 0; i < args.Length; i += 2)
         case "--model": model = args[i + 1]; break;
         case "--steps": profileSteps = int.Parse(args[i + 1]); break;
         case "--rounds": rounds = int.Parse(args[i + 1]); break;
+        case "--positions": positions = int.Parse(args[i + 1]); break;
         case "--weights": residence = WeightResidences.Parse(args[i + 1], "--weights"); break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
@@ -50,6 +54,11 @@ unsafe
     Console.WriteLine($"memory read bandwidth GB/s: 1 thread {bw1.Wall:F1} / {bw1.Cpu:F1}; {threads} threads {bwN.Wall:F1} / {bwN.Cpu:F1}");
     Console.WriteLine($"F32 FMA peak GFLOP/s:       1 thread {fma1.Wall:F0} / {fma1.Cpu:F0}; {threads} threads {fmaN.Wall:F0} / {fmaN.Cpu:F0}");
     Console.WriteLine();
+    if (attention)
+    {
+        AttentionBench.Run(threads, positions, fmaN);
+        return 0;
+    }
     if (ratio)
     {
         RatioBench.Run(threads, rounds);

@@ -156,3 +156,61 @@ public unsafe class KernelWeightedRowsTests
             }
     }
 }
+
+/// <summary>The absorbed-attention scores (every head against the cache rows) at every width against the scalar twin and a double-precision sum.</summary>
+public unsafe class KernelLatentScoresTests
+{
+    [Theory]
+    [InlineData(16, 37, 576, false)]
+    [InlineData(16, 37, 576, true)]
+    [InlineData(8, 2, 16, true)]
+    [InlineData(3, 1, 20, true)]
+    [InlineData(9, 64, 100, false)]
+    [InlineData(17, 5, 33, true)]
+    [InlineData(24, 11, 7, false)]
+    public void EveryWidthMatchesTheProduct(int H, int S, int W, bool bf16)
+    {
+        int ldm = W + 5, ldq = W + 3, lds = S + 2;
+        var q = KernelCheck.Random(H * ldq, H + W);
+        var mf = KernelCheck.Random(S * ldm, S + 1);
+        var mb = new ushort[mf.Length];
+        for (int i = 0; i < mf.Length; i++) { mb[i] = BFloat16.FromSingle(mf[i]); if (bf16) mf[i] = BFloat16.ToSingle(mb[i]); }
+        var fast = new float[H * lds];
+        var twin = new float[H * lds];
+        var v256 = new float[H * lds];
+        fixed (float* pq = q, pmf = mf, pf = fast, pt = twin, pv = v256)
+        fixed (ushort* pmb = mb)
+        {
+            byte* m = bf16 ? (byte*)pmb : (byte*)pmf;
+            // In two position ranges, as the worker pool's items cut them.
+            int cut = S / 3;
+            LatentScores.Run(pq, ldq, H, m, bf16, ldm, W, pf, lds, 0, cut);
+            LatentScores.Run(pq, ldq, H, m, bf16, ldm, W, pf, lds, cut, S);
+            LatentScores.RunScalar(pq, ldq, H, m, bf16, ldm, W, pt, lds, 0, S);
+            if (Simd.IsSupported(SimdTier.V256))
+            {
+                if (bf16) LatentScores.RunDots<System.Runtime.Intrinsics.Vector256<float>, V256Ops, Bf16Load>(pq, ldq, 0, H, m, ldm, W, pv, lds, 0, S);
+                else LatentScores.RunDots<System.Runtime.Intrinsics.Vector256<float>, V256Ops, F32Load>(pq, ldq, 0, H, m, ldm, W, pv, lds, 0, S);
+            }
+        }
+        for (int h = 0; h < H; h++)
+            for (int s = 0; s < S; s++)
+            {
+                double e = 0, mag = 0;
+                for (int c = 0; c < W; c++) { double t = (double)q[h * ldq + c] * mf[s * ldm + c]; e += t; mag += Math.Abs(t); }
+                double tol = 1e-6 * mag + 1e-30;
+                Assert.True(Math.Abs(twin[h * lds + s] - e) <= tol, $"twin h {h} s {s}: {twin[h * lds + s]} vs {e}");
+                Assert.True(Math.Abs(fast[h * lds + s] - e) <= tol, $"fast h {h} s {s}: {fast[h * lds + s]} vs {e}");
+                if (Simd.IsSupported(SimdTier.V256)) Assert.True(Math.Abs(v256[h * lds + s] - e) <= tol, $"v256 h {h} s {s}");
+            }
+        // Columns of scores outside [0, S) are not written.
+        for (int h = 0; h < H; h++) Assert.Equal(0f, fast[h * lds + S]);
+    }
+
+    [Fact]
+    public void ReductionTreeKeepsItsSixteenInputsApart()
+    {
+        if (!Simd.IsSupported(SimdTier.V512)) return;
+        Assert.Equal(Enumerable.Range(0, 16), LatentScores.Reduce16Map.OrderBy(i => i));
+    }
+}

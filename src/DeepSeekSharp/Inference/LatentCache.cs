@@ -33,7 +33,9 @@ public sealed class LatentCache
         RopeDim = ropeDim;
         DType = dtype;
         _layers = new LayerCache[layers];
-        for (int l = 0; l < layers; l++) _layers[l] = new LayerCache(kvRank, ropeDim, capacity, dtype);
+        long layerBytes = CacheMemory.LayerBytes(kvRank, ropeDim, capacity, dtype);
+        var memory = new CacheMemory(checked(layerBytes * layers));
+        for (int l = 0; l < layers; l++) _layers[l] = new LayerCache(memory, l * layerBytes, kvRank, ropeDim, capacity, dtype);
     }
 
     public static LatentCache For(ModelConfig c, int capacity, CacheDType dtype = CacheDType.BF16, int layers = -1) =>
@@ -63,50 +65,62 @@ public sealed class LatentCache
 
 /// <summary>
 /// One layer's rows: (capacity, kv_lora_rank + qk_rope_head_dim), each position's latent c_kv followed by its RoPE key
-/// k_pe, in BF16 or F32, in pinned memory. Kept together so absorbed attention scores a query against both with one
-/// product over the rows (<see cref="Rows"/>), reading the cache in place.
+/// k_pe, in BF16 or F32, in memory that does not move (see <see cref="CacheMemory"/>). Kept together so absorbed
+/// attention scores a query against both with one product over the rows (<see cref="Rows"/>), reading the cache in place.
 /// </summary>
 public sealed unsafe class LayerCache
 {
-    private readonly float[]? _f32;
-    private readonly ushort[]? _bf16;
+    private readonly CacheMemory _memory; // owns the rows; kept alive with this layer
+    private readonly byte* _data;         // (capacity, RowWidth) of float or BF16
+    private readonly bool _bf16;
 
     public int KvRank { get; }
     public int RopeDim { get; }
+    public int Capacity { get; }
     /// <summary>Values per position: KvRank + RopeDim.</summary>
     public int RowWidth => KvRank + RopeDim;
 
+    /// <summary>A layer with its own memory.</summary>
     public LayerCache(int kvRank, int ropeDim, int capacity, CacheDType dtype)
+        : this(new CacheMemory(CacheMemory.LayerBytes(kvRank, ropeDim, capacity, dtype)), 0, kvRank, ropeDim, capacity, dtype)
+    {
+    }
+
+    internal LayerCache(CacheMemory memory, long offset, int kvRank, int ropeDim, int capacity, CacheDType dtype)
     {
         KvRank = kvRank;
         RopeDim = ropeDim;
-        long n = (long)capacity * (kvRank + ropeDim);
-        if (dtype == CacheDType.F32) _f32 = GC.AllocateArray<float>(checked((int)n), pinned: true);
-        else _bf16 = GC.AllocateArray<ushort>(checked((int)n), pinned: true);
+        Capacity = capacity;
+        _bf16 = dtype == CacheDType.BF16;
+        _memory = memory;
+        _data = memory.Pointer + offset;
     }
+
+    private float* F32Row(int pos) => (float*)_data + (nint)pos * RowWidth;
+    private ushort* Bf16Row(int pos) => (ushort*)_data + (nint)pos * RowWidth;
 
     public void Write(int pos, ReadOnlySpan<float> kv, ReadOnlySpan<float> pe)
     {
-        int w = RowWidth;
-        if (_f32 is not null)
+        if ((uint)pos >= (uint)Capacity) throw new ArgumentOutOfRangeException(nameof(pos), pos, $"position past the cache's capacity of {Capacity}");
+        if (kv.Length != KvRank || pe.Length != RopeDim) throw new ArgumentException($"a cache row takes {KvRank} + {RopeDim} values, got {kv.Length} + {pe.Length}");
+        if (!_bf16)
         {
-            kv.CopyTo(_f32.AsSpan(pos * w, KvRank));
-            pe.CopyTo(_f32.AsSpan(pos * w + KvRank, RopeDim));
+            kv.CopyTo(new Span<float>(F32Row(pos), KvRank));
+            pe.CopyTo(new Span<float>(F32Row(pos) + KvRank, RopeDim));
         }
         else
         {
-            BFloat16.FromSingle(kv, _bf16.AsSpan(pos * w, KvRank));
-            BFloat16.FromSingle(pe, _bf16.AsSpan(pos * w + KvRank, RopeDim));
+            BFloat16.FromSingle(kv, new Span<ushort>(Bf16Row(pos), KvRank));
+            BFloat16.FromSingle(pe, new Span<ushort>(Bf16Row(pos) + KvRank, RopeDim));
         }
+        GC.KeepAlive(_memory);
     }
 
     /// <summary>Positions [0, n) as a matrix view (n, KvRank + RopeDim) in the cache's dtype, valid while this cache lives.</summary>
     internal WeightView Rows(int n)
     {
-        byte* p = _f32 is not null
-            ? (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_f32))
-            : (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bf16!));
-        return new WeightView(_f32 is not null ? Checkpoints.DType.F32 : Checkpoints.DType.BF16, p, n, RowWidth);
+        if ((uint)n > (uint)Capacity) throw new ArgumentOutOfRangeException(nameof(n), n, $"the cache holds {Capacity} positions");
+        return new WeightView(_bf16 ? Checkpoints.DType.BF16 : Checkpoints.DType.F32, _data, n, RowWidth);
     }
 
     /// <summary>Rows [0, n) of the latent as F32 into dst (n, kv_lora_rank).</summary>
@@ -117,11 +131,49 @@ public sealed unsafe class LayerCache
 
     private void Read(int n, int col, int width, Span<float> dst)
     {
-        int w = RowWidth;
+        if ((uint)n > (uint)Capacity) throw new ArgumentOutOfRangeException(nameof(n), n, $"the cache holds {Capacity} positions");
+        if (dst.Length < (long)n * width) throw new ArgumentException($"destination holds {dst.Length} values, {n} x {width} needed");
         for (int s = 0; s < n; s++)
         {
-            if (_f32 is not null) _f32.AsSpan(s * w + col, width).CopyTo(dst.Slice(s * width, width));
-            else BFloat16.ToSingle(_bf16.AsSpan(s * w + col, width), dst.Slice(s * width, width));
+            if (!_bf16) new ReadOnlySpan<float>(F32Row(s) + col, width).CopyTo(dst.Slice(s * width, width));
+            else BFloat16.ToSingle(new ReadOnlySpan<ushort>(Bf16Row(s) + col, width), dst.Slice(s * width, width));
+        }
+        GC.KeepAlive(_memory);
+    }
+}
+
+/// <summary>
+/// The memory of a latent cache's layers: zero-filled, never moved, freed with the last layer that uses it. Absorbed
+/// attention reads every row of it on every decode step, between reads of a gigabyte of weights that push its page
+/// table entries out of the TLB; so from 2 MiB up it is one <see cref="LargePageBuffer"/> (2 MiB pages: a 576-position
+/// layer of DeepSeek's width spans one page instead of 162), below that a pinned array.
+/// </summary>
+internal sealed unsafe class CacheMemory
+{
+    private readonly LargePageBuffer? _pages;
+    private readonly byte[]? _array;
+
+    public byte* Pointer { get; }
+    public long Length { get; }
+
+    public CacheMemory(long bytes)
+    {
+        Length = Math.Max(bytes, 1);
+        if (Length >= LargePageBuffer.HugePageBytes)
+        {
+            _pages = new LargePageBuffer(Length);
+            if (!_pages.ZeroFilled)
+                for (long o = 0; o < Length; o += int.MaxValue) new Span<byte>(_pages.Pointer + o, (int)Math.Min(int.MaxValue, Length - o)).Clear();
+            Pointer = _pages.Pointer;
+        }
+        else
+        {
+            _array = GC.AllocateArray<byte>(checked((int)Length), pinned: true);
+            Pointer = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
         }
     }
+
+    /// <summary>Bytes of one layer: capacity rows of kv_rank + rope_dim values, 64-byte aligned for the next layer.</summary>
+    public static long LayerBytes(int kvRank, int ropeDim, int capacity, CacheDType dtype) =>
+        ((long)capacity * (kvRank + ropeDim) * (dtype == CacheDType.BF16 ? 2 : 4) + 63) / 64 * 64;
 }

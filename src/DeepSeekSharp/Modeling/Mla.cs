@@ -195,9 +195,9 @@ public sealed class Mla
     /// <summary>
     /// Absorbed attention of one token over positions [0, len), all heads in one pass over the latent cache, read in
     /// place: each head's no-RoPE query is folded into latent space (W_UK) and put next to its RoPE query, so one
-    /// product with the cache rows [c_kv | k_pe] scores every head at every position (the heads are the product's
-    /// tokens); the latent outputs of all heads come from one weighted pass over the same rows (<see cref="WeightedRows"/>),
-    /// then W_UV per head. The operations for a token do not depend on the other tokens of its batch.
+    /// pass over the cache rows [c_kv | k_pe] scores every head at every position (<see cref="LatentScores"/>, split
+    /// over positions, the rows prefetched as they come from DRAM on every step, no packed copy); the latent outputs of all heads
+    /// come from one weighted pass over the same rows (<see cref="WeightedRows"/>), then W_UV per head. The operations for a token do not depend on the other tokens of its batch.
     /// q: (.., nh, qk) at qOff; o: (.., nh, dv) at oOff.
     /// </summary>
     private unsafe void AttendAbsorbed(float[] q, int qOff, LayerCache cache, int len, float[] o, int oOff)
@@ -210,15 +210,21 @@ public sealed class Mla
         var heads = new HeadProducts { Mla = this, Q = q, QOff = qOff, QCat = qCat.Array, Lat = lat.Array, O = o, OOff = oOff, Phase = 0 };
         WorkerPool.Shared.ParallelFor(nh, heads);
         var rows = cache.Rows(len); // (len, C + dr)
-        MatMul.Forward(rows, qCat.Span, sc.Span, nh, Simd.Best, MatMulPath.Gemm, WorkerPool.Shared); // measured 0.50-0.70 ms per step against 0.75-0.93 for the rows kernel (512 positions, 4 layers)
+        bool bf16 = rows.DType == Checkpoints.DType.BF16;
+        fixed (float* pq = qCat.Array, ps = sc.Array)
+        {
+            var scores = new HeadScores { Q = pq, H = nh, M = rows.Data, Bf16 = bf16, W = width, Out = ps, S = len };
+            WorkerPool.Shared.ParallelFor((len + HeadScores.Positions - 1) / HeadScores.Positions, scores);
+        }
         fixed (float* pp = sc.Array, pl = lat.Array)
         {
             WorkerPool.Shared.ParallelFor(nh, new HeadSoftmax { P = pp, S = len, Scale = _softmaxScale });
-            var mix = new LatentMix { P = pp, M = rows.Data, Bf16 = rows.DType == Checkpoints.DType.BF16, Ldm = width, Out = pl, H = nh, S = len, C = C };
+            var mix = new LatentMix { P = pp, M = rows.Data, Bf16 = bf16, Ldm = width, Out = pl, H = nh, S = len, C = C };
             WorkerPool.Shared.ParallelFor((C + LatentMix.Cols - 1) / LatentMix.Cols, mix);
         }
         heads.Phase = 1;
         WorkerPool.Shared.ParallelFor(nh, heads);
+        GC.KeepAlive(cache); // its memory holds the rows read above
     }
 
     /// <summary>Per head: phase 0 folds q_nope into latent space (W_UK), phase 1 maps the latent output to v (W_UV).</summary>
@@ -254,6 +260,19 @@ public sealed class Mla
                 }
             }
         }
+    }
+
+    /// <summary>Every head's scores against a range of cache positions (<see cref="LatentScores"/>): an item is <see cref="Positions"/> positions.</summary>
+    private unsafe struct HeadScores : IRangeBody
+    {
+        public const int Positions = 32;
+        public float* Q, Out;
+        public byte* M;
+        public bool Bf16;
+        public int H, W, S;
+
+        public readonly void Run(int start, int end) =>
+            LatentScores.Run(Q, W, H, M, Bf16, W, W, Out, S, start * Positions, Math.Min(S, end * Positions));
     }
 
     /// <summary>Per head: scores (S) scaled by the softmax scale, then softmax in place.</summary>
