@@ -29,6 +29,8 @@ internal static unsafe class AttentionBench
             double flopScores = 2.0 * H * S * W, flopMix = 2.0 * H * S * C;
             var scores = new Scores { Q = pq, M = (byte*)pm, Out = ps, S = S };
             var mixBody = new Mix { P = ps, M = (byte*)pm, Out = pl, S = S };
+            WukBench(DType.F8_E4M3);
+            WukBench(DType.BF16);
             foreach (bool cold in new[] { false, true })
             {
                 // Cold: a 96 MiB read before each call evicts the cache rows from L3, as a decode step's weights do.
@@ -42,6 +44,29 @@ internal static unsafe class AttentionBench
                 Report("latent mix, WeightedRows", mix, flopMix, fmaPeak);
                 Report("scores then mix", both, flopScores + flopMix, fmaPeak);
             }
+        }
+    }
+
+    /// <summary>W_UK's fold of every head's q_nope into latent space (16 heads x 128 rows x 512 FP8 columns), one thread, hot.</summary>
+    private static void WukBench(DType dtype)
+    {
+        const int heads = 16, dn = 128, dv = 128, C = 512;
+        int rows = heads * (dn + dv);
+        var rng = new Random(4);
+        var w = new float[rows * C];
+        for (int i = 0; i < w.Length; i++) w[i] = (float)(rng.NextDouble() - 0.5) * 0.02f;
+        var (q8, sc8) = Fp8BlockQuant.Quantize(w, rows, C);
+        var bf = new ushort[w.Length];
+        BFloat16.FromSingle(w, bf);
+        var coef = Enumerable.Range(0, dn).Select(i => (float)Math.Sin(i)).ToArray();
+        var acc = new float[C];
+        fixed (byte* pq = q8)
+        fixed (float* ps = sc8)
+        fixed (ushort* pb = bf)
+        {
+            var view = dtype == DType.BF16 ? new WeightView(DType.BF16, (byte*)pb, rows, C) : new WeightView(DType.F8_E4M3, pq, rows, C, ps);
+            var one = Best(() => { for (int h = 0; h < heads; h++) { acc.AsSpan().Clear(); DeepSeekSharp.Modeling.WeightRows.Accumulate(view, h * (dn + dv), coef, acc); } }, false);
+            Console.WriteLine($"W_UK (16 heads x 128 x 512 {dtype}), one thread, in the caches: {one * 1e6:F1} us ({heads * dn * C * DTypes.SizeOf(dtype) / one / 1e9:F1} GB/s)");
         }
     }
 
