@@ -159,17 +159,20 @@ public sealed unsafe class WorkerPool : IDisposable
 
     private void RunChunks()
     {
-        int count = _count, participants = _participants, least = Math.Max(1, count / (16 * participants));
+        int count = _count, participants = _participants;
         var body = _body;
         void* state = _state;
         while (true)
         {
-            // Guided: each chunk a 1/(2 participants) share of what is left (at least a 1/(16 participants) share of
-            // the loop), so chunks shrink towards the end and the participants finish close together; fixed chunks of
-            // an eighth left a core idle for up to half a chunk (measured 1.0-1.6 ms of core time per decoded token).
+            // Guided: each chunk a 1/(2 participants) share of what is left, down to single items, so chunks shrink
+            // towards the end and the participants finish close together; fixed chunks of an eighth left a core idle
+            // for up to half a chunk (measured 1.0-1.6 ms of core time per decoded token). A floor of 1/(16
+            // participants) of the loop left the last MoE chunks at 2-3 items (0.5-1 MB of FP8 weights each): single
+            // items measured 0.2-0.5% faster decode steps (FP8 moonlight-16b-a3b, 4 layers, 2 threads; steps with and
+            // without the floor alternating in one process, three runs).
             int start = Volatile.Read(ref _next);
             if (start >= count) return;
-            int size = Math.Max(least, (count - start) / (2 * participants));
+            int size = Math.Max(1, (count - start) / (2 * participants));
             if (Interlocked.CompareExchange(ref _next, start + size, start) != start) continue;
             body(start, Math.Min(count, start + size), state);
         }
