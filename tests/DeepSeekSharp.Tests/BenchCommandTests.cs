@@ -22,6 +22,8 @@ public class BenchCommandTests
         string text = File.ReadAllText(json);
         Assert.Contains("\"decode_roofline_fraction\"", text);
         Assert.Contains("\"prefill_peak_fraction\"", text);
+        Assert.Contains("\"decode_gc_collections\"", text);
+        Assert.Contains("garbage collections during the decode", stdout);
         var r = BenchReport.FromJson(text);
         Assert.Equal(24, r.PromptTokens);
         Assert.Equal(6, r.GenTokens);
@@ -45,6 +47,7 @@ public class BenchCommandTests
         }
         Assert.Equal(r.DecodeRounds.Average(x => x.RooflineFraction), r.DecodeRooflineFraction, 6);
         Assert.InRange(r.PrefillTokS, 1, 1e7);
+        Assert.InRange(r.DecodeGcCollections, 0, 1000);
         // Process CPU time over wall x threads: other threads (JIT, GC) and the clock's tick over a decode of a few
         // milliseconds can lift it past 1, but never past what all cores could give, with the tick's slack.
         double most = 2.0 * Environment.ProcessorCount / r.Threads;

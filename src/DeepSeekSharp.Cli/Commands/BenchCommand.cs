@@ -113,6 +113,7 @@ internal static class BenchCommand
             t.AddRow("  per round: GB/s / probe GB/s", string.Join(" ", r.DecodeRounds.Select(x => $"{x.Gbs:F0}/{x.ProbeGbs:F0}")), "", "");
         }
         t.AddRow("allocated per decoded token", $"{r.DecodeAllocBytesPerToken / 1024:F1} KiB", "", "");
+        t.AddRow("garbage collections during the decode", $"{r.DecodeGcCollections}", "", "");
         t.AddRow("by CPU time: bandwidth, FMA peak", $"{r.MemBandwidthCpuGbs:F1} GB/s", $"{r.FmaPeakCpuGflops:F0} GFLOP/s", "");
         t.AddRow("by CPU time: prefill", $"CPU share {r.PrefillCpuShare:P0}", "of FMA peak", $"{r.PrefillPeakFractionCpu:P1}");
         t.AddRow("by CPU time: decode", $"CPU share {r.DecodeCpuShare:P0}", "of bandwidth", $"{r.DecodeRooflineFractionCpu:P1}");

@@ -46,6 +46,8 @@ public sealed record BenchReport
     /// <summary>The decode's rounds, each between two bandwidth probes.</summary>
     public IReadOnlyList<DecodeRound> DecodeRounds { get; init; } = [];
     public required double DecodeAllocBytesPerToken { get; init; }
+    /// <summary>Garbage collections (any generation) that ran during the decode steps (the probes between rounds excluded): a pause inside a round slows it.</summary>
+    public int DecodeGcCollections { get; init; }
 
     // The same by CPU time (CPU seconds / threads) for a machine shared with other processes: the limits measured
     // that way too, and the share of the cores each phase got (1 = dedicated cores). Spinning waits count as CPU.

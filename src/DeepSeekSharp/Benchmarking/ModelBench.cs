@@ -74,12 +74,14 @@ public static class ModelBench
         long cacheBytes = 0;
         Span<int> next = stackalloc int[1];
         long alloc = 0; // bytes allocated by the decode steps themselves (the probes between rounds excluded)
+        int gcs = 0;    // collections during the decode steps
         for (int done = 0; done < G;)
         {
             int n = Math.Min(o.RoundTokens, G - done);
             long roundCache = 0;
             clock = CpuClock.Start(pool.Threads);
             long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+            int gc0 = GC.CollectionCount(0);
             for (int i = 0; i < n; i++)
             {
                 next[0] = Ops.ArgMax(logits);
@@ -87,6 +89,7 @@ public static class ModelBench
                 model.ForwardLast(next, cache, logits); // logits (vocab) reused: the decode loop allocates nothing
             }
             alloc += GC.GetTotalAllocatedBytes(precise: true) - alloc0;
+            gcs += GC.CollectionCount(0) - gc0; // every collection counts generation 0
             var (s, cpu) = clock.Elapsed();
             decodeS += s;
             decodeCpu += cpu;
@@ -139,6 +142,7 @@ public static class ModelBench
             DecodeRooflineFractionWhole = bytesPerTok * decodeTokS / 1e9 / bw,
             DecodeRounds = rounds,
             DecodeAllocBytesPerToken = (double)alloc / G,
+            DecodeGcCollections = gcs,
             MemBandwidthCpuGbs = bwRate.Cpu,
             FmaPeakCpuGflops = peakRate.Cpu,
             PrefillCpuShare = prefillCpu / prefillS,

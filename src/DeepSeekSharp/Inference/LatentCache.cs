@@ -161,7 +161,7 @@ internal sealed unsafe class CacheMemory
         Length = Math.Max(bytes, 1);
         if (Length >= LargePageBuffer.HugePageBytes)
         {
-            _pages = new LargePageBuffer(Length);
+            _pages = new LargePageBuffer(Length, reportToGc: true);
             if (!_pages.ZeroFilled)
                 for (long o = 0; o < Length; o += int.MaxValue) new Span<byte>(_pages.Pointer + o, (int)Math.Min(int.MaxValue, Length - o)).Clear();
             Pointer = _pages.Pointer;
