@@ -156,19 +156,13 @@ internal static unsafe class WeightRows
                 {
                     float* p = acc + k;
                     TV t0 = TOps.Load(p), t1 = TOps.Load(p + V), t2 = TOps.Load(p + 2 * V), t3 = TOps.Load(p + 3 * V);
-                    GroupFma<TV, TOps, TW>(data, o0 + k, a0, ref t0, ref t1, ref t2, ref t3);
-                    GroupFma<TV, TOps, TW>(data, o1 + k, a1, ref t0, ref t1, ref t2, ref t3);
-                    GroupFma<TV, TOps, TW>(data, o2 + k, a2, ref t0, ref t1, ref t2, ref t3);
-                    GroupFma<TV, TOps, TW>(data, o3 + k, a3, ref t0, ref t1, ref t2, ref t3);
+                    GroupFma.Row<TV, TOps, TW>(data, o0 + k, a0, a0, a0, a0, ref t0, ref t1, ref t2, ref t3);
+                    GroupFma.Row<TV, TOps, TW>(data, o1 + k, a1, a1, a1, a1, ref t0, ref t1, ref t2, ref t3);
+                    GroupFma.Row<TV, TOps, TW>(data, o2 + k, a2, a2, a2, a2, ref t0, ref t1, ref t2, ref t3);
+                    GroupFma.Row<TV, TOps, TW>(data, o3 + k, a3, a3, a3, a3, ref t0, ref t1, ref t2, ref t3);
                     TOps.Store(p, t0); TOps.Store(p + V, t1); TOps.Store(p + 2 * V, t2); TOps.Store(p + 3 * V, t3);
                 }
-                for (int k = cg; k < c1; k++)
-                {
-                    float t = MathF.FusedMultiplyAdd(TW.Load1(data, o0 + k), s0, acc[k]);
-                    t = MathF.FusedMultiplyAdd(TW.Load1(data, o1 + k), s1, t);
-                    t = MathF.FusedMultiplyAdd(TW.Load1(data, o2 + k), s2, t);
-                    acc[k] = MathF.FusedMultiplyAdd(TW.Load1(data, o3 + k), s3, t);
-                }
+                TailFour<TW>(data, o0, o1, o2, o3, s0, s1, s2, s3, acc, cg, c1);
             }
         }
         for (; i < n; i++)
@@ -184,7 +178,7 @@ internal static unsafe class WeightRows
                 {
                     float* p = acc + k;
                     TV t0 = TOps.Load(p), t1 = TOps.Load(p + V), t2 = TOps.Load(p + 2 * V), t3 = TOps.Load(p + 3 * V);
-                    GroupFma<TV, TOps, TW>(data, o + k, a, ref t0, ref t1, ref t2, ref t3);
+                    GroupFma.Row<TV, TOps, TW>(data, o + k, a, a, a, a, ref t0, ref t1, ref t2, ref t3);
                     TOps.Store(p, t0); TOps.Store(p + V, t1); TOps.Store(p + 2 * V, t2); TOps.Store(p + 3 * V, t3);
                 }
                 for (int k = cg; k < c1; k++) acc[k] = MathF.FusedMultiplyAdd(TW.Load1(data, o + k), s, acc[k]);
@@ -193,16 +187,18 @@ internal static unsafe class WeightRows
         ToLanes<TV, TOps, TW>(acc, K, blk, fp8 ? Simd.Fp8OutScale : 1f, toLanes: false);
     }
 
-    /// <summary>(t0, t1, t2, t3) += the group at element i, lane by lane, times a.</summary>
+    /// <summary>acc[k] += the four rows' weights at k times s0 .. s3, in row order, fused, for k in [from, to).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GroupFma<TV, TOps, TW>(byte* data, nint i, TV a, ref TV t0, ref TV t1, ref TV t2, ref TV t3)
-        where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
+    private static void TailFour<TW>(byte* data, nint o0, nint o1, nint o2, nint o3, float s0, float s1, float s2, float s3,
+        float* acc, int from, int to) where TW : struct, IWeightLoad
     {
-        TW.Group<TV, TOps>(data, i, out TV w0, out TV w1, out TV w2, out TV w3);
-        t0 = TOps.Fma(w0, a, t0);
-        t1 = TOps.Fma(w1, a, t1);
-        t2 = TOps.Fma(w2, a, t2);
-        t3 = TOps.Fma(w3, a, t3);
+        for (int k = from; k < to; k++)
+        {
+            float t = MathF.FusedMultiplyAdd(TW.Load1(data, o0 + k), s0, acc[k]);
+            t = MathF.FusedMultiplyAdd(TW.Load1(data, o1 + k), s1, t);
+            t = MathF.FusedMultiplyAdd(TW.Load1(data, o2 + k), s2, t);
+            acc[k] = MathF.FusedMultiplyAdd(TW.Load1(data, o3 + k), s3, t);
+        }
     }
 
     /// <summary>
@@ -338,13 +334,7 @@ internal static unsafe class WeightRows
                     t = TOps.Fma(Widen<TV, TOps, TW>(data, o3 + k), a3, t);
                     TOps.Store(acc + k, t);
                 }
-                for (; k < c1; k++)
-                {
-                    float t = MathF.FusedMultiplyAdd(TW.Load1(data, o0 + k), s0, acc[k]);
-                    t = MathF.FusedMultiplyAdd(TW.Load1(data, o1 + k), s1, t);
-                    t = MathF.FusedMultiplyAdd(TW.Load1(data, o2 + k), s2, t);
-                    acc[k] = MathF.FusedMultiplyAdd(TW.Load1(data, o3 + k), s3, t);
-                }
+                TailFour<TW>(data, o0, o1, o2, o3, s0, s1, s2, s3, acc, k, c1);
             }
         }
         for (; i < n; i++)

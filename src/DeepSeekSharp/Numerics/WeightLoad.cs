@@ -189,7 +189,7 @@ internal static unsafe class GroupFma
 
     /// <summary>One row's group at column i against x already in registers (lane j against xj).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Row<TV, TOps, TW>(byte* p, nint i, TV x0, TV x1, TV x2, TV x3, ref TV a, ref TV b, ref TV c, ref TV d)
+    internal static void Row<TV, TOps, TW>(byte* p, nint i, TV x0, TV x1, TV x2, TV x3, ref TV a, ref TV b, ref TV c, ref TV d)
         where TV : unmanaged where TOps : struct, IVecOps<TV> where TW : struct, IWeightLoad
     {
         TW.Group<TV, TOps>(p, i, out TV w0, out TV w1, out TV w2, out TV w3);
