@@ -196,8 +196,9 @@ public sealed class Mla
     /// Absorbed attention of one token over positions [0, len), all heads in one pass over the latent cache, read in
     /// place: each head's no-RoPE query is folded into latent space (W_UK) and put next to its RoPE query, so one
     /// pass over the cache rows [c_kv | k_pe] scores every head at every position (<see cref="LatentScores"/>, split
-    /// over positions, the rows prefetched as they come from DRAM on every step, no packed copy); the latent outputs of all heads
-    /// come from one weighted pass over the same rows (<see cref="WeightedRows"/>), then W_UV per head. The operations for a token do not depend on the other tokens of its batch.
+    /// over positions, the rows prefetched as they come from DRAM on every step, no packed copy); the latent outputs
+    /// of all heads come from one weighted pass over the same rows (<see cref="WeightedRows"/>), then W_UV per head.
+    /// The operations for a token do not depend on the other tokens of its batch.
     /// q: (.., nh, qk) at qOff; o: (.., nh, dv) at oOff.
     /// </summary>
     private unsafe void AttendAbsorbed(float[] q, int qOff, LayerCache cache, int len, float[] o, int oOff)
