@@ -80,8 +80,7 @@ internal static unsafe class LatentScores
         where TW : struct, IWeightLoad
     {
         int wv = W / 16 * 16;
-        int* map = stackalloc int[16];
-        for (int i = 0; i < 16; i++) map[i] = Reduce16Map[i];
+        int[] map = Reduce16Map;
         float* sums = stackalloc float[16];
         int h = 0;
         for (; h + 8 <= H; h += 8)
